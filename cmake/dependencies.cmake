@@ -1,0 +1,30 @@
+# Every dependency comes from Debian 12 packages (tools/setup.sh installs them).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv>=1.44)
+pkg_check_modules(JANSSON REQUIRED IMPORTED_TARGET jansson>=2.13)
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+pkg_check_modules(SQLITE REQUIRED IMPORTED_TARGET sqlite3>=3.35)
+find_package(OpenSSL 3.0 REQUIRED)
+find_package(Threads REQUIRED)
+
+# llhttp: Debian 12 has no library package, but node-llhttp ships the generated C sources.
+# tools/setup.sh extracts that package into .deps/node-llhttp when it is not installed.
+set(LLHTTP_ROOT "" CACHE PATH "Root of an extracted node-llhttp package")
+set(_llhttp_share "")
+foreach(_p IN LISTS LLHTTP_ROOT CMAKE_SYSTEM_PREFIX_PATH)
+  if(_p)
+    list(APPEND _llhttp_share "${_p}/share" "${_p}/usr/share")
+  endif()
+endforeach()
+list(APPEND _llhttp_share "${CMAKE_SOURCE_DIR}/.deps/node-llhttp/usr/share")
+find_path(LLHTTP_INCLUDE_DIR llhttp.h PATHS ${_llhttp_share} PATH_SUFFIXES include/llhttp NO_DEFAULT_PATH)
+find_path(LLHTTP_SRC_DIR llhttp.c PATHS ${_llhttp_share} PATH_SUFFIXES llhttp NO_DEFAULT_PATH)
+if(NOT LLHTTP_INCLUDE_DIR OR NOT LLHTTP_SRC_DIR)
+  message(FATAL_ERROR "llhttp sources not found: run tools/setup.sh (or apt-get install node-llhttp, or -DLLHTTP_ROOT=...)")
+endif()
+add_library(llhttp STATIC ${LLHTTP_SRC_DIR}/llhttp.c ${LLHTTP_SRC_DIR}/api.c ${LLHTTP_SRC_DIR}/http.c)
+target_include_directories(llhttp SYSTEM PUBLIC ${LLHTTP_INCLUDE_DIR})
+set_target_properties(llhttp PROPERTIES C_STANDARD 99 C_EXTENSIONS OFF)
+# Generated code: its warnings are not ours. Strict mode rejects lenient HTTP framing.
+target_compile_options(llhttp PRIVATE -w)
+target_compile_definitions(llhttp PUBLIC LLHTTP_STRICT_MODE=1)

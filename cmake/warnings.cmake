@@ -1,0 +1,15 @@
+# Warning flags for our own code (not for llhttp's generated sources).
+add_library(esg_warnings INTERFACE)
+set(_esg_warn -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+    -Wimplicit-fallthrough -Wpointer-arith -Wcast-qual -Wundef)
+include(CheckCCompilerFlag)
+foreach(_f IN LISTS _esg_warn)
+  string(MAKE_C_IDENTIFIER "HAVE${_f}" _var)
+  check_c_compiler_flag(${_f} ${_var})
+  if(${_var})
+    target_compile_options(esg_warnings INTERFACE ${_f})
+  endif()
+endforeach()
+if(ESG_WERROR)
+  target_compile_options(esg_warnings INTERFACE -Werror)
+endif()
