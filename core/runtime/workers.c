@@ -1,0 +1,107 @@
+#include "runtime/workers.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include <esignet/plugin.h>
+
+#include "util/log.h"
+
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+static esg_work *head, *tail;
+static pthread_t *threads;
+static int n_threads;
+static int stopping;
+static _Atomic int64_t queued;
+
+static void run_done(esg_task *t)
+{
+    esg_work *w = (esg_work *)t;
+    w->done(w);
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&mu);
+        while (head == NULL && !stopping)
+            pthread_cond_wait(&cv, &mu);
+        esg_work *w = head;
+        if (w == NULL) {
+            pthread_mutex_unlock(&mu);
+            break;
+        }
+        head = w->next;
+        if (head == NULL)
+            tail = NULL;
+        pthread_mutex_unlock(&mu);
+        atomic_fetch_sub(&queued, 1);
+        w->work(w);
+        w->task.run = run_done;
+        esg_loop_post(w->home, &w->task);
+        /* Lines logged by plugins on this thread go out now; workers are not loop threads. */
+        esg_log_flush();
+    }
+    return NULL;
+}
+
+int esg_workers_start(int n)
+{
+    if (n < 1 || n > 256 || threads != NULL)
+        return ESP_EINVAL;
+    threads = calloc((size_t)n, sizeof(*threads));
+    if (threads == NULL)
+        return ESP_ENOMEM;
+    stopping = 0;
+    for (n_threads = 0; n_threads < n; n_threads++) {
+        if (pthread_create(&threads[n_threads], NULL, worker_main, NULL) != 0) {
+            esg_workers_stop();
+            return ESP_EINTERNAL;
+        }
+    }
+    return 0;
+}
+
+int esg_workers_submit(esg_work *w)
+{
+    esg_loop *home = esg_loop_current();
+    if (home == NULL)
+        return ESP_EINVAL;
+    pthread_mutex_lock(&mu);
+    if (threads == NULL || stopping) {
+        pthread_mutex_unlock(&mu);
+        return ESP_EINVAL;
+    }
+    w->home = home;
+    w->next = NULL;
+    if (tail != NULL)
+        tail->next = w;
+    else
+        head = w;
+    tail = w;
+    atomic_fetch_add(&queued, 1);
+    pthread_cond_signal(&cv);
+    pthread_mutex_unlock(&mu);
+    return 0;
+}
+
+void esg_workers_stop(void)
+{
+    pthread_mutex_lock(&mu);
+    stopping = 1;
+    pthread_cond_broadcast(&cv);
+    pthread_mutex_unlock(&mu);
+    for (int i = 0; i < n_threads; i++)
+        pthread_join(threads[i], NULL);
+    free(threads);
+    threads = NULL;
+    n_threads = 0;
+}
+
+int64_t esg_workers_queued(void)
+{
+    return atomic_load(&queued);
+}

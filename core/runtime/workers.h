@@ -1,0 +1,34 @@
+/*
+ * The plugin worker pool: dedicated threads for plugins flagged ESP_CAP_BLOCKING (SQLite,
+ * PKCS#11, LDAP, vendor SDKs). It is separate from libuv's process-wide pool, which also serves
+ * file system and DNS work and would starve behind slow HSM calls.
+ */
+#ifndef ESG_RUNTIME_WORKERS_H
+#define ESG_RUNTIME_WORKERS_H
+
+#include "runtime/loop.h"
+
+typedef struct esg_work esg_work;
+
+/* A job: `work` runs on a worker thread, then `done` on the loop that submitted it. */
+struct esg_work {
+    esg_task task; /* used to post `done` back; owned by the pool while submitted */
+    void (*work)(esg_work *w);
+    void (*done)(esg_work *w);
+    esg_loop *home;
+    esg_work *next;
+};
+
+/* Starts `n` worker threads (1..256). Returns 0, ESP_EINVAL or ESP_EINTERNAL. [init] */
+int esg_workers_start(int n);
+/*
+ * Submits a job from a loop thread. Returns 0, or ESP_EINVAL when the pool is not running or the
+ * caller is not on a loop thread; then neither function runs. [loop]
+ */
+int esg_workers_submit(esg_work *w);
+/* Finishes queued jobs, then stops and joins the threads. [init] */
+void esg_workers_stop(void);
+/* Jobs queued and not yet started, for metrics. [any] */
+int64_t esg_workers_queued(void);
+
+#endif

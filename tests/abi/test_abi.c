@@ -1,0 +1,242 @@
+/*
+ * ABI tests: deliberately broken plugins are refused with a clear message, and a plugin that
+ * misbehaves at run time (double completion, completion after the deadline, malformed results,
+ * an error return) cannot break the host's exactly-once delivery.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "plugin/call.h"
+#include "plugin/host.h"
+#include "plugin/registry.h"
+#include "runtime/loop.h"
+#include "util/clock.h"
+
+static void expect_refused(const char *variant, int status, const char *needle)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/abi_%s.so", ABI_PLUGIN_DIR, variant);
+    esg_buf err = ESG_BUF_INIT;
+    int rc = esg_plugin_load(path, &err);
+    if (rc != status || err.data == NULL || strstr(err.data, needle) == NULL)
+        fail_msg("%s: got %d \"%s\", want %d with \"%s\"", variant, rc, err.data ? err.data : "",
+                 status, needle);
+    assert_null(esg_plugins_first());
+    esg_buf_free(&err);
+}
+
+static void test_refused_plugins(void **state)
+{
+    (void)state;
+    expect_refused("wrong_size", ESP_EABI, "descriptor size 8 is smaller");
+    expect_refused("wrong_major", ESP_EABI, "built for plugin ABI 2.0, this server implements 1.0");
+    expect_refused("newer_minor", ESP_EABI, "built for plugin ABI 1.1");
+    expect_refused("missing_fn", ESP_EABI, "mandatory function sign is NULL");
+    expect_refused("small_vtable", ESP_EABI, "smaller than version 1");
+    expect_refused("no_symbol", ESP_EABI, "does not export esp_plugin_describe()");
+    expect_refused("bad_type", ESP_EABI, "type must match");
+    expect_refused("storage_half", ESP_EABI, "all five kv_* functions");
+    expect_refused("does_not_exist", ESP_EIO, "cannot load");
+}
+
+static void test_unknown_kind_is_skipped(void **state)
+{
+    (void)state;
+    esg_buf err = ESG_BUF_INIT;
+    assert_int_equal(esg_plugin_load(ABI_PLUGIN_DIR "/abi_unknown_kind.so", &err), 0);
+    struct esp_plugin *p = esg_plugins_first();
+    assert_non_null(p);
+    assert_int_equal(p->n_caps, 1);
+    assert_int_equal(p->caps[0].kind, ESP_KIND_KEY_STORE);
+    /* The same name cannot be loaded twice. */
+    assert_int_equal(esg_plugin_load(ABI_PLUGIN_DIR "/abi_good.so", &err), ESP_EABI);
+    assert_non_null(strstr(err.data, "already loaded"));
+    esg_plugins_shutdown();
+    esg_buf_free(&err);
+}
+
+/* --- run-time behaviour ------------------------------------------------------------------- */
+
+typedef struct outcome {
+    int calls;
+    int status;
+    char code[80];
+    char signature[80];
+} outcome;
+
+static esg_loop loop;
+static struct esp_instance *inst;
+
+static void on_sign(void *ud, int status, const char *error_code, const void *result)
+{
+    outcome *o = ud;
+    o->calls++;
+    o->status = status;
+    snprintf(o->code, sizeof(o->code), "%s", error_code ? error_code : "");
+    if (result != NULL) {
+        const esp_sign_result *r = result;
+        snprintf(o->signature, sizeof(o->signature), "%.*s", (int)r->signature.len,
+                 r->signature.ptr);
+    }
+}
+
+/* Runs the loop until `done()` is true or ten seconds pass: a bound, not a synchronisation. */
+static int until_deadline;
+static void poll_timer(uv_timer_t *t)
+{
+    (void)t;
+    until_deadline = 1;
+}
+
+static void run_until(int (*done)(void *), void *arg)
+{
+    uv_timer_t guard;
+    uv_timer_init(&loop.uv, &guard);
+    until_deadline = 0;
+    uv_timer_start(&guard, poll_timer, 10000, 0);
+    while (!done(arg) && !until_deadline)
+        uv_run(&loop.uv, UV_RUN_ONCE);
+    uv_close((uv_handle_t *)&guard, NULL);
+    uv_run(&loop.uv, UV_RUN_NOWAIT);
+    assert_false(until_deadline);
+}
+
+static int called(void *arg)
+{
+    return ((outcome *)arg)->calls > 0;
+}
+
+static int nothing_pending(void *arg)
+{
+    (void)arg;
+    return esg_calls_pending() == 0;
+}
+
+static outcome sign_with(const char *kid, int64_t timeout_ms)
+{
+    outcome o;
+    memset(&o, 0, sizeof(o));
+    esp_sign_request req = {
+        sizeof(req), {kid, strlen(kid)}, ESP_STR_LIT("ES256"), ESP_STR_LIT("data")};
+    assert_int_equal(esg_call_timeout(inst, ESG_OP_SIGN, &req, timeout_ms, on_sign, &o), 0);
+    /* Completion is never delivered inline, even when the plugin completes synchronously. */
+    assert_int_equal(o.calls, 0);
+    run_until(called, &o);
+    run_until(nothing_pending, NULL);
+    return o;
+}
+
+static int setup_good(void **state)
+{
+    (void)state;
+    esg_buf err = ESG_BUF_INIT;
+    assert_int_equal(esg_loop_init(&loop, 0), 0);
+    esg_loop_set_current(&loop);
+    assert_int_equal(esg_plugin_load(ABI_PLUGIN_DIR "/abi_good.so", &err), 0);
+    assert_int_equal(esg_plugins_init(esg_host_get(), &err), 0);
+    esg_cap *cap = esg_cap_find(ESP_KIND_KEY_STORE, "test", &err);
+    assert_non_null(cap);
+    assert_int_equal(esg_instance_create(cap, "ks", json_object(), 2000, &inst, &err), 0);
+    esg_buf_free(&err);
+    return 0;
+}
+
+static int teardown_good(void **state)
+{
+    (void)state;
+    esg_plugins_shutdown();
+    esg_loop_close_handles(&loop);
+    uv_run(&loop.uv, UV_RUN_DEFAULT);
+    /* Every handle is closed: the loop closes cleanly. */
+    assert_int_equal(uv_loop_close(&loop.uv), 0);
+    esg_loop_set_current(NULL);
+    return 0;
+}
+
+static void test_completion_paths(void **state)
+{
+    (void)state;
+    outcome o = sign_with("sync", 2000);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.status, 0);
+    assert_string_equal(o.signature, "signature");
+
+    o = sign_with("thread", 2000);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.status, 0);
+
+    o = sign_with("fail", 2000);
+    assert_int_equal(o.status, ESP_EKEY);
+    assert_string_equal(o.code, "hsm_offline");
+
+    o = sign_with("return_error", 2000);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.status, ESP_EUNAVAIL);
+
+    /* A result missing a mandatory member becomes an internal error, never a half result. */
+    o = sign_with("bad_result", 2000);
+    assert_int_equal(o.status, ESP_EINTERNAL);
+    assert_string_equal(o.signature, "");
+}
+
+static void test_double_completion(void **state)
+{
+    (void)state;
+    uint64_t before = inst->stats[ESG_OP_SIGN].double_completions;
+    outcome o = sign_with("double", 2000);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.status, 0);
+    assert_int_equal(inst->stats[ESG_OP_SIGN].double_completions, before + 1);
+}
+
+static void test_completion_after_deadline(void **state)
+{
+    (void)state;
+    uint64_t late = inst->stats[ESG_OP_SIGN].late;
+    uint64_t timeouts = inst->stats[ESG_OP_SIGN].timeouts;
+    /* The plugin answers after 300 ms; the deadline is 30 ms. */
+    outcome o = sign_with("late", 30);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.status, ESP_ETIMEDOUT);
+    assert_int_equal(inst->stats[ESG_OP_SIGN].timeouts, timeouts + 1);
+    /* sign_with() waited until the plugin completed: the late result was dropped, not delivered. */
+    assert_int_equal(inst->stats[ESG_OP_SIGN].late, late + 1);
+    assert_int_equal(o.calls, 1);
+}
+
+static void test_unsupported_and_bad_requests(void **state)
+{
+    (void)state;
+    outcome o;
+    memset(&o, 0, sizeof(o));
+    /* Optional function not implemented: refused at once, callback never runs. */
+    esp_rotate_request rot = {sizeof(rot), ESP_STR_NULL};
+    assert_int_equal(esg_call(inst, ESG_OP_ROTATE, &rot, on_sign, &o), ESP_ENOTSUP);
+    /* A request smaller than its ABI 1.0 layout is refused before the plugin sees it. */
+    esp_sign_request small = {8, ESP_STR_NULL, ESP_STR_LIT("ES256"), ESP_STR_NULL};
+    assert_int_equal(esg_call(inst, ESG_OP_SIGN, &small, on_sign, &o), ESP_EINVAL);
+    /* A required member missing (alg) is refused too. */
+    esp_sign_request noalg = {sizeof(noalg), ESP_STR_NULL, ESP_STR_NULL, ESP_STR_NULL};
+    assert_int_equal(esg_call(inst, ESG_OP_SIGN, &noalg, on_sign, &o), ESP_EINVAL);
+    assert_int_equal(o.calls, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_refused_plugins),
+        cmocka_unit_test(test_unknown_kind_is_skipped),
+        cmocka_unit_test_setup_teardown(test_completion_paths, setup_good, teardown_good),
+        cmocka_unit_test_setup_teardown(test_double_completion, setup_good, teardown_good),
+        cmocka_unit_test_setup_teardown(test_completion_after_deadline, setup_good, teardown_good),
+        cmocka_unit_test_setup_teardown(test_unsupported_and_bad_requests, setup_good,
+                                        teardown_good),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
