@@ -12,6 +12,7 @@
 #include "b64.h"
 
 static _Atomic int64_t wall_offset_ms;
+static _Atomic int64_t mono_offset_ms;
 static _Atomic uint64_t test_seed;
 static _Atomic uint64_t test_counter;
 
@@ -19,7 +20,7 @@ int64_t esg_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + atomic_load(&mono_offset_ms);
 }
 
 int64_t esg_wall_ms(void)
@@ -37,6 +38,7 @@ int64_t esg_wall_s(void)
 void esg_clock_set_offset_ms(int64_t offset_ms)
 {
     atomic_store(&wall_offset_ms, offset_ms);
+    atomic_store(&mono_offset_ms, offset_ms);
 }
 
 void esg_time_format_iso(int64_t ms, char out[25])

@@ -8,13 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Monotonic milliseconds (CLOCK_MONOTONIC); never goes back. [any] */
+/* Monotonic milliseconds (CLOCK_MONOTONIC, plus the test offset); never goes back. [any] */
 int64_t esg_now_ms(void);
 /* Wall-clock milliseconds since the epoch, plus the test offset. [any] */
 int64_t esg_wall_ms(void);
 /* Wall-clock seconds since the epoch. [any] */
 int64_t esg_wall_s(void);
-/* Tests only: shifts esg_wall_ms() by `offset_ms`. */
+/*
+ * Tests only: shifts esg_wall_ms() and esg_now_ms() by `offset_ms`, so expiry can be tested
+ * without waiting. libuv timers (call deadlines, HTTP timeouts) are not affected.
+ */
 void esg_clock_set_offset_ms(int64_t offset_ms);
 
 /* Formats `ms` as "yyyy-MM-ddTHH:mm:ss.SSSZ" (eSignet's envelope time) into out[25]. */
