@@ -239,7 +239,8 @@ typedef struct esp_option {
     const char *help;           /* one sentence for the docs and --list-plugins */
     int64_t min;                /* lower bound (length for strings, count for lists); see max */
     int64_t max;                /* upper bound; min == max == 0 means unbounded */
-    const char *const *choices; /* ESP_OPT_ENUM: NULL-terminated list of allowed values */
+    const char *const *choices; /* ESP_OPT_ENUM, or a LIST or MAP whose item_type is
+                                   ESP_OPT_ENUM: NULL-terminated list of allowed values */
     uint32_t item_type;         /* ESP_OPT_LIST / ESP_OPT_MAP: type of each item */
     const struct esp_option *children; /* ESP_OPT_OBJECT, or items of type ESP_OPT_OBJECT */
 } esp_option;
