@@ -1,1 +1,269 @@
-int main(void) { return 0; }
+/*
+ * esignetd: the server and its operator commands.
+ *
+ *   esignetd --config FILE                      run the server until SIGTERM/SIGINT
+ *   esignetd --check-config FILE                validate the configuration and the plugins' options
+ *   esignetd --list-plugins [PATH...]           what plugins offer, without starting them
+ *   esignetd --config FILE --rotate-keys [--key-store NAME] [--alg ALG]
+ *   esignetd --config FILE --sign-jwt JSON [--alg ALG] [--typ TYP]
+ *   esignetd --version | --help
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "keys/keys.h"
+#include "plugin/call.h"
+#include "plugin/registry.h"
+#include "runtime/bootstrap.h"
+#include "runtime/loop.h"
+#include "runtime/server.h"
+#include "runtime/version.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/status.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: esignetd --config FILE                 run the server\n"
+                 "       esignetd --check-config FILE           validate FILE and exit\n"
+                 "       esignetd --list-plugins [PATH...]      describe plugins (.so files or "
+                 "directories)\n"
+                 "       esignetd --config FILE --rotate-keys [--key-store NAME] [--alg ALG]\n"
+                 "       esignetd --config FILE --sign-jwt CLAIMS_JSON [--alg ALG] [--typ TYP]\n"
+                 "       esignetd --version | --help\n");
+}
+
+/* A tool's asynchronous step, driven on a loop that runs on this thread. */
+typedef struct tool {
+    int done;
+    int status;
+    esg_buf out;
+} tool;
+
+static int tool_done(void *arg)
+{
+    return ((tool *)arg)->done;
+}
+
+static void run_until(esg_loop *loop, tool *t)
+{
+    while (!tool_done(t))
+        uv_run(&loop->uv, UV_RUN_ONCE);
+}
+
+static void on_rotated(void *ud, int status, const char *code, const void *result)
+{
+    (void)code;
+    (void)result;
+    tool *t = ud;
+    t->status = status;
+    t->done = 1;
+}
+
+static void on_listed(void *ud, int status, const char *code, const void *result)
+{
+    (void)code;
+    tool *t = ud;
+    t->status = status;
+    t->done = 1;
+    if (status != 0)
+        return;
+    const esp_keys_result *r = result;
+    for (size_t i = 0; i < r->n_keys; i++) {
+        const esp_key_info *k = r->keys[i];
+        esg_buf_printf(&t->out, "%-8.*s %-3.*s %-7s %.*s\n", (int)k->alg.len, k->alg.ptr,
+                       (int)k->use.len, k->use.ptr,
+                       k->state == ESP_KEY_ACTIVE ? "active" : "retired", (int)k->kid.len,
+                       k->kid.ptr);
+    }
+}
+
+static void on_signed(void *ud, int status, const char *jwt, size_t len)
+{
+    tool *t = ud;
+    t->status = status;
+    t->done = 1;
+    if (status == 0)
+        esg_buf_append(&t->out, jwt, len);
+}
+
+static int rotate_keys(esg_app *app, const char *store_name, const char *alg)
+{
+    struct esp_instance *ks =
+        store_name ? esg_instance_find(ESP_KIND_KEY_STORE, store_name) : esg_keys_default_store();
+    if (ks == NULL) {
+        fprintf(stderr, "%s: no key store%s%s\n", esg_yaml_name(app->cfg->doc),
+                store_name ? " named " : "", store_name ? store_name : "");
+        return ESP_ENOTFOUND;
+    }
+    esg_loop loop;
+    if (esg_loop_init(&loop, 0) != 0)
+        return ESP_EINTERNAL;
+    esg_loop_set_current(&loop);
+    tool t = {0, 0, ESG_BUF_INIT};
+    esp_rotate_request req = {sizeof(req), {alg ? alg : "", alg ? strlen(alg) : 0}};
+    /* Key generation may take seconds (RSA 4096); the instance's call deadline is for requests. */
+    int rc = esg_call_timeout(ks, ESG_OP_ROTATE, &req, 120000, on_rotated, &t);
+    if (rc == 0) {
+        run_until(&loop, &t);
+        rc = t.status;
+    }
+    if (rc == 0) {
+        t.done = 0;
+        rc = esg_call(ks, ESG_OP_KEYS, NULL, on_listed, &t);
+        if (rc == 0) {
+            run_until(&loop, &t);
+            rc = t.status;
+        }
+    }
+    if (rc == 0)
+        printf("key store %s rotated%s%s; keys now:\n%s", ks->name, alg ? " for " : "",
+               alg ? alg : "", t.out.data ? t.out.data : "");
+    else
+        fprintf(stderr, "rotation failed: %s\n", esg_strerror(rc));
+    esg_buf_free(&t.out);
+    esg_loop_close_handles(&loop);
+    uv_run(&loop.uv, UV_RUN_DEFAULT);
+    esg_loop_destroy(&loop);
+    esg_loop_set_current(NULL);
+    return rc;
+}
+
+static int sign_jwt(esg_app *app, const char *claims_text, const char *alg, const char *typ)
+{
+    json_error_t jerr;
+    json_t *claims = json_loads(claims_text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(claims)) {
+        fprintf(stderr, "--sign-jwt: the claims must be a JSON object (%s)\n",
+                claims ? "not an object" : jerr.text);
+        json_decref(claims);
+        return ESP_EINVAL;
+    }
+    if (json_object_get(claims, "iat") == NULL)
+        json_object_set_new(claims, "iat", json_integer(esg_wall_s()));
+    if (json_object_get(claims, "iss") == NULL)
+        json_object_set_new(claims, "iss", json_string(app->cfg->issuer));
+    esg_loop loop;
+    if (esg_loop_init(&loop, 0) != 0) {
+        json_decref(claims);
+        return ESP_EINTERNAL;
+    }
+    esg_loop_set_current(&loop);
+    tool t = {0, 0, ESG_BUF_INIT};
+    int rc = esg_keys_sign_jwt(alg ? alg : app->cfg->keys.token_signing_alg, typ ? typ : "JWT",
+                               claims, on_signed, &t);
+    if (rc == 0) {
+        run_until(&loop, &t);
+        rc = t.status;
+    }
+    if (rc == 0)
+        printf("%s\n", t.out.data);
+    else
+        fprintf(stderr, "signing failed: %s\n", esg_strerror(rc));
+    esg_buf_free(&t.out);
+    json_decref(claims);
+    esg_loop_close_handles(&loop);
+    uv_run(&loop.uv, UV_RUN_DEFAULT);
+    esg_loop_destroy(&loop);
+    esg_loop_set_current(NULL);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_ROTATE = 256, OPT_SIGN, OPT_ALG, OPT_TYP, OPT_STORE, OPT_CHECK, OPT_LIST };
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", required_argument, NULL, OPT_CHECK},
+        {"list-plugins", no_argument, NULL, OPT_LIST},
+        {"rotate-keys", no_argument, NULL, OPT_ROTATE},
+        {"sign-jwt", required_argument, NULL, OPT_SIGN},
+        {"alg", required_argument, NULL, OPT_ALG},
+        {"typ", required_argument, NULL, OPT_TYP},
+        {"key-store", required_argument, NULL, OPT_STORE},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *config = NULL, *check = NULL, *claims = NULL, *alg = NULL, *typ = NULL,
+               *store = NULL;
+    int list = 0, rotate = 0, c;
+    while ((c = getopt_long(argc, argv, "c:Vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            config = optarg;
+            break;
+        case OPT_CHECK:
+            check = optarg;
+            break;
+        case OPT_LIST:
+            list = 1;
+            break;
+        case OPT_ROTATE:
+            rotate = 1;
+            break;
+        case OPT_SIGN:
+            claims = optarg;
+            break;
+        case OPT_ALG:
+            alg = optarg;
+            break;
+        case OPT_TYP:
+            typ = optarg;
+            break;
+        case OPT_STORE:
+            store = optarg;
+            break;
+        case 'V':
+            printf("%s\n", esg_version_text());
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (list)
+        return esg_list_plugins((const char *const *)argv + optind, (size_t)(argc - optind)) == 0
+                   ? 0
+                   : 1;
+    if (optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    if (check != NULL) {
+        esg_app app;
+        if (esg_bootstrap(check, ESG_BOOT_CHECK, &app) != 0)
+            return 1;
+        esg_buf dump = ESG_BUF_INIT;
+        esg_config_dump(app.cfg, &dump);
+        printf("%s\n", dump.data ? dump.data : "");
+        fprintf(stderr, "%s: configuration is valid\n", check);
+        esg_buf_free(&dump);
+        esg_bootstrap_teardown(&app);
+        return 0;
+    }
+    if (config == NULL) {
+        usage(stderr);
+        return 2;
+    }
+    esg_app app;
+    if (esg_bootstrap(config, ESG_BOOT_START, &app) != 0)
+        return 1;
+    int rc;
+    if (rotate)
+        rc = rotate_keys(&app, store, alg);
+    else if (claims != NULL)
+        rc = sign_jwt(&app, claims, alg, typ);
+    else
+        rc = esg_server_run(&app.settings);
+    esg_bootstrap_teardown(&app);
+    esg_log_flush();
+    return rc == 0 ? 0 : 1;
+}

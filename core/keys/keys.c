@@ -1,16 +1,58 @@
 #include "keys/keys.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin/registry.h"
+#include "util/b64.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/status.h"
 
 static struct esp_instance *default_store;
-static esg_blob_slot jwks_slot;
+
+/* Active kid per algorithm of the default key store, from the last key listing. */
+#define MAX_ACTIVE 16
+static pthread_mutex_t active_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char alg[16];
+    char kid[128];
+} active[MAX_ACTIVE];
+static size_t n_active;
+
+/* Remembers the default store's active keys from a key listing. */
+static void note_active(const esp_keys_result *res)
+{
+    pthread_mutex_lock(&active_mu);
+    n_active = 0;
+    for (size_t i = 0; i < res->n_keys && n_active < MAX_ACTIVE; i++) {
+        const esp_key_info *k = res->keys[i];
+        if (k->state != ESP_KEY_ACTIVE || k->alg.len >= sizeof(active[0].alg) ||
+            k->kid.len >= sizeof(active[0].kid))
+            continue;
+        snprintf(active[n_active].alg, sizeof(active[0].alg), "%.*s", (int)k->alg.len, k->alg.ptr);
+        snprintf(active[n_active].kid, sizeof(active[0].kid), "%.*s", (int)k->kid.len, k->kid.ptr);
+        n_active++;
+    }
+    pthread_mutex_unlock(&active_mu);
+}
+
+static int active_kid(const char *alg, char kid[128])
+{
+    int rc = ESP_ENOTFOUND;
+    pthread_mutex_lock(&active_mu);
+    for (size_t i = 0; i < n_active; i++) {
+        if (strcmp(active[i].alg, alg) == 0) {
+            memcpy(kid, active[i].kid, sizeof(active[i].kid));
+            rc = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&active_mu);
+    return rc;
+}
 
 int esg_keys_configure(const char *name, esg_buf *err)
 {
@@ -44,7 +86,7 @@ typedef struct refresh {
     struct esp_instance *next; /* next instance to look at */
     json_t *keys;
     int status;
-    void (*done)(void *ud, int status);
+    esg_keys_jwks_cb done;
     void *ud;
 } refresh;
 
@@ -84,9 +126,11 @@ static void on_keys(void *ud, int status, const char *error_code, const void *re
     (void)error_code;
     refresh *r = ud;
     struct esp_instance *inst = r->next;
-    if (status == 0)
+    if (status == 0) {
         add_keys(r, inst, result);
-    else {
+        if (inst == default_store)
+            note_active(result);
+    } else {
         esg_log_kv kv[] = {ESG_KV_STR("instance", inst->name),
                            ESG_KV_STR("status", esg_err_name(status))};
         esg_log_event(ESP_LOG_ERROR, "keys.list_failed", kv, 2);
@@ -99,20 +143,16 @@ static void on_keys(void *ud, int status, const char *error_code, const void *re
 
 static void finish(refresh *r)
 {
-    /* A failing key store keeps the previous document rather than dropping its keys. */
+    char *text = NULL;
     if (r->status == 0) {
         json_t *doc = json_pack("{s:O}", "keys", r->keys);
-        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-        esg_blob *b = text ? esg_blob_new(text, strlen(text)) : NULL;
-        if (b != NULL)
-            esg_blob_slot_set(&jwks_slot, b);
-        else
+        text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        if (text == NULL)
             r->status = ESP_ENOMEM;
-        free(text);
         json_decref(doc);
     }
-    if (r->done != NULL)
-        r->done(r->ud, r->status);
+    r->done(r->ud, r->status, r->status == 0 ? text : NULL, text ? strlen(text) : 0);
+    free(text);
     json_decref(r->keys);
     free(r);
 }
@@ -133,8 +173,10 @@ static void step(refresh *r)
     }
 }
 
-int esg_keys_refresh(void (*done)(void *ud, int status), void *ud)
+int esg_keys_refresh(esg_keys_jwks_cb done, void *ud)
 {
+    if (done == NULL)
+        return ESP_EINVAL;
     refresh *r = calloc(1, sizeof(*r));
     if (r == NULL || (r->keys = json_array()) == NULL) {
         free(r);
@@ -147,13 +189,138 @@ int esg_keys_refresh(void (*done)(void *ud, int status), void *ud)
     return 0;
 }
 
-esg_blob *esg_keys_jwks(void)
+/* One JWT being signed: the signing input, then the signature appended. */
+typedef struct jwt_job {
+    char alg[16];
+    char typ[32];
+    char kid[128];
+    esg_buf header_json;
+    esg_buf payload_json;
+    esg_buf jws; /* "header.payload", then ".signature" */
+    int retried;
+    esg_keys_jwt_cb cb;
+    void *ud;
+} jwt_job;
+
+static void jwt_free(jwt_job *j)
 {
-    return esg_blob_slot_get(&jwks_slot);
+    esg_buf_free(&j->header_json);
+    esg_buf_free(&j->payload_json);
+    esg_buf_free(&j->jws);
+    free(j);
+}
+
+static void jwt_fail(jwt_job *j, int status)
+{
+    j->cb(j->ud, status, NULL, 0);
+    jwt_free(j);
+}
+
+static int jwt_sign_step(jwt_job *j);
+static void on_jwt_keys_again(void *ud, int status, const char *code, const void *result);
+
+static void on_jwt_signed(void *ud, int status, const char *code, const void *result)
+{
+    (void)code;
+    jwt_job *j = ud;
+    if (status == ESP_ENOTFOUND && !j->retried) {
+        /* The cached kid is no longer active: read the key list again and retry once. */
+        j->retried = 1;
+        int rc = esg_call(default_store, ESG_OP_KEYS, NULL, on_jwt_keys_again, j);
+        if (rc != 0)
+            jwt_fail(j, rc);
+        return;
+    }
+    if (status != 0) {
+        jwt_fail(j, status);
+        return;
+    }
+    const esp_sign_result *r = result;
+    if (esg_buf_putc(&j->jws, '.') != 0 ||
+        esg_b64url_encode(&j->jws, r->signature.ptr, r->signature.len) != 0) {
+        jwt_fail(j, ESP_ENOMEM);
+        return;
+    }
+    j->cb(j->ud, 0, j->jws.data, j->jws.len);
+    jwt_free(j);
+}
+
+static void on_jwt_keys_again(void *ud, int status, const char *code, const void *result)
+{
+    (void)code;
+    jwt_job *j = ud;
+    if (status != 0) {
+        jwt_fail(j, status);
+        return;
+    }
+    note_active(result);
+    int rc = jwt_sign_step(j);
+    if (rc != 0)
+        jwt_fail(j, rc);
+}
+
+/* Builds the signing input with the current active kid and asks the key store to sign it. */
+static int jwt_sign_step(jwt_job *j)
+{
+    if (active_kid(j->alg, j->kid) != 0)
+        return ESP_EKEY;
+    json_t *header = j->typ[0]
+                         ? json_pack("{s:s,s:s,s:s}", "alg", j->alg, "kid", j->kid, "typ", j->typ)
+                         : json_pack("{s:s,s:s}", "alg", j->alg, "kid", j->kid);
+    char *h = header ? json_dumps(header, JSON_COMPACT) : NULL;
+    json_decref(header);
+    if (h == NULL)
+        return ESP_ENOMEM;
+    esg_buf_reset(&j->jws);
+    int rc = esg_b64url_encode(&j->jws, h, strlen(h));
+    free(h);
+    if (rc == 0)
+        rc = esg_buf_putc(&j->jws, '.');
+    if (rc == 0)
+        rc = esg_b64url_encode(&j->jws, j->payload_json.data, j->payload_json.len);
+    if (rc != 0)
+        return rc;
+    esp_sign_request req = {
+        sizeof(req), {j->kid, strlen(j->kid)}, {j->alg, strlen(j->alg)}, {j->jws.data, j->jws.len}};
+    return esg_call(default_store, ESG_OP_SIGN, &req, on_jwt_signed, j);
+}
+
+int esg_keys_sign_jwt(const char *alg, const char *typ, const json_t *claims, esg_keys_jwt_cb cb,
+                      void *ud)
+{
+    if (alg == NULL || strlen(alg) >= 16 || (typ && strlen(typ) >= 32) || !json_is_object(claims) ||
+        cb == NULL)
+        return ESP_EINVAL;
+    if (default_store == NULL)
+        return ESP_EUNAVAIL;
+    jwt_job *j = calloc(1, sizeof(*j));
+    if (j == NULL)
+        return ESP_ENOMEM;
+    snprintf(j->alg, sizeof(j->alg), "%s", alg);
+    snprintf(j->typ, sizeof(j->typ), "%s", typ ? typ : "");
+    j->cb = cb;
+    j->ud = ud;
+    char *payload = json_dumps(claims, JSON_COMPACT);
+    int rc = payload ? esg_buf_puts(&j->payload_json, payload) : ESP_ENOMEM;
+    free(payload);
+    if (rc == 0) {
+        if (active_kid(alg, j->kid) != 0) {
+            /* No listing yet (a tool, or the first token): read the keys first. */
+            j->retried = 1;
+            rc = esg_call(default_store, ESG_OP_KEYS, NULL, on_jwt_keys_again, j);
+        } else {
+            rc = jwt_sign_step(j);
+        }
+    }
+    if (rc != 0)
+        jwt_free(j);
+    return rc;
 }
 
 void esg_keys_reset(void)
 {
-    esg_blob_slot_set(&jwks_slot, NULL);
     default_store = NULL;
+    pthread_mutex_lock(&active_mu);
+    n_active = 0;
+    pthread_mutex_unlock(&active_mu);
 }

@@ -5,10 +5,11 @@
 #ifndef ESG_KEYS_KEYS_H
 #define ESG_KEYS_KEYS_H
 
+#include <jansson.h>
+
 #include <esignet/plugin.h>
 
 #include "plugin/call.h"
-#include "util/blob.h"
 #include "util/buf.h"
 
 /*
@@ -26,14 +27,35 @@ struct esp_instance *esg_keys_default_store(void);
 int esg_keys_sign(const char *alg, const void *data, size_t len, esg_call_cb cb, void *ud);
 
 /*
- * Rebuilds the JWKS from every key store's key list and publishes it; `done` (optional) runs on
- * the calling loop with 0 or the first failure, after the new document is published. Returns 0
- * or ESP_ENOMEM (then `done` never runs). [loop]
+ * Completion of esg_keys_refresh(): `status` is 0 or the first failure of a key store; on success
+ * `jwks` is the compact JWKS document ({"keys":[...]}, borrowed for the callback), on failure
+ * NULL (the caller keeps serving the previous document rather than drop keys). [loop]
  */
-int esg_keys_refresh(void (*done)(void *ud, int status), void *ud);
-/* The current JWKS document (`{"keys":[...]}`), or NULL before the first refresh. Unref it. */
-esg_blob *esg_keys_jwks(void);
-/* Drops the published document (shutdown). [init] */
+typedef void (*esg_keys_jwks_cb)(void *ud, int status, const char *jwks, size_t len);
+
+/*
+ * Builds the JWKS from every key store's key list (active and retired keys that have not
+ * expired; never private members). `done` runs once on the calling loop. Returns 0 or
+ * ESP_EINVAL or ESP_ENOMEM (then `done` never runs). [loop]
+ */
+int esg_keys_refresh(esg_keys_jwks_cb done, void *ud);
+/*
+ * Completion of esg_keys_sign_jwt(): on success `jwt` is the compact JWS (borrowed for the
+ * callback); on failure NULL. [loop]
+ */
+typedef void (*esg_keys_jwt_cb)(void *ud, int status, const char *jwt, size_t len);
+
+/*
+ * Signs `claims` (borrowed for the call) as a JWT with the default key store's active key for
+ * `alg`; the protected header is {"alg","kid","typ"} (`typ` may be NULL). The kid comes from the
+ * last key refresh; when the key store no longer signs with it (rotated by another process), the
+ * key list is read again and the signature retried once. Returns 0 and `cb` runs once later, or
+ * ESP_EINVAL, ESP_ENOMEM, ESP_EUNAVAIL (no key store) and `cb` never runs. [loop]
+ */
+int esg_keys_sign_jwt(const char *alg, const char *typ, const json_t *claims, esg_keys_jwt_cb cb,
+                      void *ud);
+
+/* Forgets the default key store (shutdown and tests). [init] */
 void esg_keys_reset(void);
 
 #endif

@@ -1,0 +1,256 @@
+"""The foundation end to end: discovery, JWKS (verified against a token the key store signed),
+health, readiness, metrics, HTTP limits and timeouts, and graceful shutdown."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import Server, node_available, read_response, run_cli, SOURCE_DIR
+
+
+class DiscoveryAndKeys(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_openid_configuration(self):
+        status, headers, doc = self.srv.get_json("/.well-known/openid-configuration")
+        self.assertEqual(status, 200)
+        self.assertEqual(doc["issuer"], "http://127.0.0.1:8088")
+        self.assertEqual(doc["jwks_uri"], "http://127.0.0.1:8088/.well-known/jwks.json")
+        self.assertEqual(headers["content-type"], "application/json")
+        self.assertEqual(headers["access-control-allow-origin"], "*")
+        self.assertIn("max-age", headers["cache-control"])
+        self.assertEqual(headers["x-content-type-options"], "nosniff")
+        # eSignet's own path serves the same document.
+        status, _, alias = self.srv.get_json("/v1/esignet/oidc/.well-known/openid-configuration")
+        self.assertEqual(status, 200)
+        self.assertEqual(alias, doc)
+
+    def test_oauth_authorization_server(self):
+        status, _, doc = self.srv.get_json("/.well-known/oauth-authorization-server")
+        self.assertEqual(status, 200)
+        self.assertEqual(doc["issuer"], "http://127.0.0.1:8088")
+
+    def test_jwks_has_public_keys_only(self):
+        status, _, jwks = self.srv.get_json("/.well-known/jwks.json")
+        self.assertEqual(status, 200)
+        algs = sorted(k["alg"] for k in jwks["keys"])
+        self.assertEqual(algs, ["ES256", "RS256"])
+        for k in jwks["keys"]:
+            self.assertEqual(k["use"], "sig")
+            self.assertTrue(k["kid"])
+            for private in ("d", "p", "q", "dp", "dq", "qi"):
+                self.assertNotIn(private, k)
+        # Private key files are readable by the owner only.
+        keydir = os.path.join(self.srv.tmp, "keys")
+        for name in os.listdir(keydir):
+            if name.endswith(".pem"):
+                self.assertEqual(os.stat(os.path.join(keydir, name)).st_mode & 0o777, 0o600)
+
+    @unittest.skipUnless(node_available(), "node and the npm jose package are needed (tools/setup.sh --test)")
+    def test_token_signed_by_key_store_verifies_with_jwks(self):
+        for alg in ("RS256", "ES256"):
+            code, token, err = run_cli(["--config", self.srv.config_path, "--sign-jwt",
+                                        '{"sub":"alice","aud":"test"}', "--alg", alg])
+            self.assertEqual(code, 0, err)
+            token = token.strip()
+            status, _, body = self.srv.request("GET", "/.well-known/jwks.json")
+            self.assertEqual(status, 200)
+            script = os.path.join(os.path.dirname(__file__), "verify_jwt.mjs")
+            p = subprocess.run(["node", script, token], input=body.decode(), capture_output=True,
+                               text=True, cwd=os.path.join(SOURCE_DIR, "tests"), timeout=60)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            claims = json.loads(p.stdout)
+            self.assertEqual(claims["sub"], "alice")
+            # A tampered token must not verify.
+            head, payload, sig = token.split(".")
+            bad = head + "." + payload + "." + ("A" if sig[0] != "A" else "B") + sig[1:]
+            p = subprocess.run(["node", script, bad], input=body.decode(), capture_output=True,
+                               text=True, cwd=os.path.join(SOURCE_DIR, "tests"), timeout=60)
+            self.assertNotEqual(p.returncode, 0)
+
+    def test_health_and_readiness(self):
+        status, _, doc = self.srv.get_json("/healthz")
+        self.assertEqual((status, doc["status"]), (200, "UP"))
+        status, _, doc = self.srv.get_json("/readyz")
+        self.assertEqual(status, 200)
+        self.assertEqual(doc["checks"], {"inflight": "UP", "persistent": "UP"})
+
+    def test_metrics(self):
+        self.srv.request("GET", "/.well-known/jwks.json")
+        self.srv.request("GET", "/no/such/path")
+        status, headers, body = self.srv.request("GET", "/metrics")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/plain; version=0.0.4"))
+        text = body.decode()
+        self.assertRegex(text, r'esignet_http_requests_total\{route="jwks",status="200"\} [1-9]')
+        self.assertRegex(text, r'esignet_http_requests_total\{route="none",status="404"\} [1-9]')
+        self.assertIn('esignet_http_request_duration_seconds_bucket{route="jwks",le="+Inf"}', text)
+        self.assertRegex(text, r'esignet_plugin_calls_total\{kind="key_stores",instance="main",op="keys"\} [1-9]')
+        self.assertIn('esignet_plugin_call_duration_seconds_count{kind="key_stores",instance="main",op="keys"}', text)
+        self.assertRegex(text, r'esignet_store_entries\{role="persistent",instance="persistent"\} \d+')
+        self.assertIn("esignet_plugin_calls_pending 0", text)
+
+    def test_unknown_route_and_method(self):
+        status, _, body = self.srv.request("GET", "/nope")
+        self.assertEqual(status, 404)
+        status, headers, _ = self.srv.request("POST", "/.well-known/jwks.json", body=b"x")
+        self.assertEqual(status, 405)
+        self.assertIn("GET", headers["allow"])
+
+    def test_access_log_never_has_query(self):
+        self.srv.request("GET", "/healthz?code=SECRET-CODE-123")
+        # The access log line for that request exists and holds no query string.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if any("healthz" in l for l in self.srv.lines if '"http.request"' in l):
+                break
+            time.sleep(0.05)
+        self.assertFalse(any("SECRET-CODE-123" in l for l in self.srv.lines))
+
+
+class Limits(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(header_timeout="1s").start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+
+    def test_oversized_header_gets_431(self):
+        s = self.srv.connect()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n")
+        status, _, _ = read_response(s)
+        s.close()
+        self.assertEqual(status, 431)
+
+    def test_too_many_headers_get_431(self):
+        s = self.srv.connect()
+        hdrs = b"".join(b"X-H%d: v\r\n" % i for i in range(40))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + hdrs + b"\r\n")
+        status, _, _ = read_response(s)
+        s.close()
+        self.assertEqual(status, 431)
+
+    def test_oversized_body_gets_413(self):
+        status, _, _ = self.srv.request("POST", "/healthz", body=b"x" * 20000)
+        self.assertEqual(status, 413)
+
+    def test_stalled_client_is_cut_off_while_others_are_served(self):
+        stalled = self.srv.connect(timeout=30)
+        stalled.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # never finishes the head
+        started = time.monotonic()
+        # Others are served meanwhile, on the same server and loops.
+        for _ in range(20):
+            status, _, _ = self.srv.request("GET", "/healthz")
+            self.assertEqual(status, 200)
+        # The stalled connection is closed by the server after the 1 s header timeout.
+        data = b""
+        while True:
+            chunk = stalled.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        elapsed = time.monotonic() - started
+        stalled.close()
+        self.assertLess(elapsed, 15)
+        self.assertGreaterEqual(elapsed, 0.5)
+        if data:
+            self.assertTrue(data.startswith(b"HTTP/1.1 408"), data[:40])
+
+    def test_pipelined_requests_answered_in_order(self):
+        s = self.srv.connect()
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+                  b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n")
+        got = [read_response(s)[0] for _ in range(3)]
+        s.close()
+        self.assertEqual(got, [200, 404, 200])
+
+
+class Shutdown(unittest.TestCase):
+    def test_sigterm_finishes_in_flight_request_and_refuses_new_ones(self):
+        srv = Server().start()
+        try:
+            # A request in flight: head sent, body still arriving.
+            s = srv.connect(timeout=30)
+            s.sendall(b"POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
+            time.sleep(0.2)  # let the server read the head before the signal (not a sync point)
+            srv.signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            while not srv.events("server.stopping") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            self.assertTrue(srv.events("server.stopping"))
+            s.sendall(b"67890")
+            status, _, _ = read_response(s)
+            s.close()
+            self.assertEqual(status, 405)  # answered (POST is not allowed there), not dropped
+            self.assertEqual(srv.wait(30), 0)
+            # New connections are refused once the server has stopped listening.
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+            self.assertTrue(srv.events("server.stopped"))
+        finally:
+            srv.stop()
+
+
+class CommandLine(unittest.TestCase):
+    def test_version(self):
+        code, out, _ = run_cli(["--version"])
+        self.assertEqual(code, 0)
+        self.assertIn("plugin ABI 1.0", out)
+
+    def test_check_config_reports_file_line_column(self):
+        srv = Server()
+        try:
+            code, out, err = run_cli(["--check-config", srv.config_path])
+            self.assertEqual(code, 0, err)
+            bad = os.path.join(srv.tmp, "bad.yaml")
+            with open(srv.config_path) as f:
+                text = f.read()
+            with open(bad, "w") as f:
+                f.write(text.replace("  workers: 2\n", "  workers: 2\n  listn: x\n"))
+            code, out, err = run_cli(["--check-config", bad])
+            self.assertNotEqual(code, 0)
+            self.assertRegex(err, r"bad\.yaml:4:3: .*listn")
+        finally:
+            srv.stop()
+
+    def test_list_plugins_without_starting(self):
+        from harness import PLUGIN_DIR
+        code, out, err = run_cli(["--list-plugins", os.path.join(PLUGIN_DIR, "keystore-file.so")])
+        self.assertEqual(code, 0, err)
+        self.assertIn("keystore-file", out)
+        self.assertIn("key store", out)
+        self.assertIn("rotate_after", out)
+
+    def test_rotation_keeps_old_key_in_jwks(self):
+        with Server() as srv:
+            _, _, before = srv.get_json("/.well-known/jwks.json")
+            old = {k["kid"] for k in before["keys"]}
+            code, out, err = run_cli(["--config", srv.config_path, "--rotate-keys", "--alg", "ES256"])
+            self.assertEqual(code, 0, err)
+            srv.signal(signal.SIGHUP)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                _, _, after = srv.get_json("/.well-known/jwks.json")
+                if len(after["keys"]) == 3:
+                    break
+                time.sleep(0.05)
+            kids = {k["kid"] for k in after["keys"]}
+            self.assertEqual(len(after["keys"]), 3)
+            self.assertTrue(old <= kids, "retired keys stay published")
+            self.assertEqual(sorted(k["alg"] for k in after["keys"]), ["ES256", "ES256", "RS256"])
+
+
+if __name__ == "__main__":
+    unittest.main()
