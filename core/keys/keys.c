@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "plugin/registry.h"
-#include "util/b64.h"
+#include "jose/jws.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/status.h"
@@ -236,8 +236,7 @@ static void on_jwt_signed(void *ud, int status, const char *code, const void *re
         return;
     }
     const esp_sign_result *r = result;
-    if (esg_buf_putc(&j->jws, '.') != 0 ||
-        esg_b64url_encode(&j->jws, r->signature.ptr, r->signature.len) != 0) {
+    if (esg_jws_compact_append(&j->jws, r->signature.ptr, r->signature.len) != 0) {
         jwt_fail(j, ESP_ENOMEM);
         return;
     }
@@ -267,17 +266,11 @@ static int jwt_sign_step(jwt_job *j)
     json_t *header = j->typ[0]
                          ? json_pack("{s:s,s:s,s:s}", "alg", j->alg, "kid", j->kid, "typ", j->typ)
                          : json_pack("{s:s,s:s}", "alg", j->alg, "kid", j->kid);
-    char *h = header ? json_dumps(header, JSON_COMPACT) : NULL;
-    json_decref(header);
-    if (h == NULL)
+    if (header == NULL)
         return ESP_ENOMEM;
     esg_buf_reset(&j->jws);
-    int rc = esg_b64url_encode(&j->jws, h, strlen(h));
-    free(h);
-    if (rc == 0)
-        rc = esg_buf_putc(&j->jws, '.');
-    if (rc == 0)
-        rc = esg_b64url_encode(&j->jws, j->payload_json.data, j->payload_json.len);
+    int rc = esg_jws_signing_input(header, j->payload_json.data, j->payload_json.len, &j->jws);
+    json_decref(header);
     if (rc != 0)
         return rc;
     esp_sign_request req = {

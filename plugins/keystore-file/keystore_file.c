@@ -74,22 +74,10 @@ static const char *use_of(const char *alg)
     return strncmp(alg, "RSA-OAEP", 8) == 0 ? "enc" : "sig";
 }
 
-/* Generates a key for `alg`. */
+/* Generates a key for `alg` (RSA of the configured size, or the algorithm's curve). */
 static int generate(const ks *s, const char *alg, EVP_PKEY **out)
 {
-    EVP_PKEY *p = NULL;
-    if (alg[0] == 'R' || alg[0] == 'P')
-        p = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)s->rsa_bits);
-    else if (strcmp(alg, "ES256") == 0)
-        p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-    else if (strcmp(alg, "ES384") == 0)
-        p = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
-    else if (strcmp(alg, "EdDSA") == 0)
-        p = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    if (p == NULL)
-        return ESP_EKEY;
-    *out = p;
-    return 0;
+    return esg_jwk_generate_for_alg(alg, s->rsa_bits, out) == 0 ? 0 : ESP_EKEY;
 }
 
 /* Public JWK (compact JSON) and RFC 7638 thumbprint of a key. */

@@ -164,31 +164,47 @@ def run_cli(args, env=None, timeout=120):
     return p.returncode, p.stdout, p.stderr
 
 
+class Reader:
+    """Reads HTTP/1.1 responses from a raw socket, keeping bytes that belong to the next one
+    (pipelined responses often arrive in one segment)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            return False
+        self.buf += chunk
+        return True
+
+    def response(self, timeout=10):
+        self.sock.settimeout(timeout)
+        while b"\r\n\r\n" not in self.buf:
+            if not self._fill():
+                return None, {}, b""
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        if not lines[0].startswith("HTTP/1."):
+            return None, {}, b""
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for l in lines[1:]:
+            k, _, v = l.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        length = int(headers.get("content-length", "0"))
+        self.buf = rest
+        while len(self.buf) < length:
+            if not self._fill():
+                break
+        body, self.buf = self.buf[:length], self.buf[length:]
+        return status, headers, body
+
+
 def read_response(sock, timeout=10):
-    """Reads one HTTP/1.1 response (head and Content-Length body) from a raw socket."""
-    sock.settimeout(timeout)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    head, _, rest = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    if not lines or not lines[0].startswith("HTTP/1."):
-        return None, {}, b""
-    status = int(lines[0].split(" ")[1])
-    headers = {}
-    for l in lines[1:]:
-        k, _, v = l.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    length = int(headers.get("content-length", "0"))
-    while len(rest) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        rest += chunk
-    return status, headers, rest[:length]
+    """Reads one HTTP/1.1 response from a raw socket used for a single exchange."""
+    return Reader(sock).response(timeout)
 
 
 def node_available():

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Server, node_available, read_response, run_cli, SOURCE_DIR
+from harness import Reader, Server, node_available, read_response, run_cli, SOURCE_DIR
 
 
 class DiscoveryAndKeys(unittest.TestCase):
@@ -172,7 +172,8 @@ class Limits(unittest.TestCase):
         s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                   b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
                   b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n")
-        got = [read_response(s)[0] for _ in range(3)]
+        reader = Reader(s)
+        got = [reader.response()[0] for _ in range(3)]
         s.close()
         self.assertEqual(got, [200, 404, 200])
 
@@ -221,7 +222,7 @@ class CommandLine(unittest.TestCase):
                 f.write(text.replace("  workers: 2\n", "  workers: 2\n  listn: x\n"))
             code, out, err = run_cli(["--check-config", bad])
             self.assertNotEqual(code, 0)
-            self.assertRegex(err, r"bad\.yaml:4:3: .*listn")
+            self.assertRegex(err, r'bad\.yaml:5:3: unknown key "listn" in server')
         finally:
             srv.stop()
 
