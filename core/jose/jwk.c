@@ -480,6 +480,16 @@ static int import_key(const json_t *jwk, unsigned flags, esg_jwk **out, const ch
         rc = jose_fail(reason, "JWK needs a kty string", ESP_EINVAL);
         goto done;
     }
+    esg_jwk_kty kty_id = esg_str_eq(kty, kty_n, "RSA")   ? ESG_JWK_KTY_RSA
+                         : esg_str_eq(kty, kty_n, "EC")  ? ESG_JWK_KTY_EC
+                         : esg_str_eq(kty, kty_n, "OKP") ? ESG_JWK_KTY_OKP
+                                                         : ESG_JWK_KTY_INVALID;
+    if (kty_id == ESG_JWK_KTY_INVALID) {
+        /* Checked first so that a key set can skip, say, an "oct" key (RFC 7517 §5). */
+        *unsupported = 1;
+        rc = jose_fail(reason, "unsupported kty", ESP_EINVAL);
+        goto done;
+    }
     for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
         if (json_object_get(jwk, private_members[i]) != NULL)
             priv = 1;
@@ -499,19 +509,13 @@ static int import_key(const json_t *jwk, unsigned flags, esg_jwk **out, const ch
         rc = ESP_ENOMEM;
         goto done;
     }
-    if (esg_str_eq(kty, kty_n, "RSA")) {
-        k->kty = ESG_JWK_KTY_RSA;
+    k->kty = kty_id;
+    if (kty_id == ESG_JWK_KTY_RSA)
         rc = import_rsa(jwk, priv, flags, &k->pkey, reason);
-    } else if (esg_str_eq(kty, kty_n, "EC")) {
-        k->kty = ESG_JWK_KTY_EC;
+    else if (kty_id == ESG_JWK_KTY_EC)
         rc = import_ec(jwk, priv, &k->pkey, reason, unsupported);
-    } else if (esg_str_eq(kty, kty_n, "OKP")) {
-        k->kty = ESG_JWK_KTY_OKP;
+    else
         rc = import_okp(jwk, priv, &k->pkey, reason, unsupported);
-    } else {
-        *unsupported = 1;
-        rc = jose_fail(reason, "unsupported kty", ESP_EINVAL);
-    }
     if (rc != 0)
         goto done;
     k->is_private = priv;
