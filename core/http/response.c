@@ -413,8 +413,11 @@ static int respond(esg_http_req *req, int status, const char *ctype, int arg_rc)
         return ESP_EALREADY;
     }
     req->responded = 1;
-    if (c->closing)
+    if (c->closing) {
+        /* Nothing is sent, but the access log still shows what the handler answered. */
+        req->status = arg_rc == 0 && status >= 200 && status <= 599 ? status : 500;
         return esg_http_conn_send_response(c);
+    }
     if (arg_rc == 0 && (status < 200 || status > 599))
         arg_rc = ESP_EINVAL;
     if (arg_rc == 0 && ctype != NULL && !header_value_ok(ctype, strlen(ctype)))

@@ -616,6 +616,7 @@ static void test_async_and_gone(void **state)
     assert_int_equal(esg_http_test_output(f->srv)->len, 0);
     assert_int_equal(completed, 1);
     assert_int_equal(last_aborted, 1);
+    assert_int_equal(last_status, 200);
 }
 
 static void test_timeouts(void **state)
