@@ -47,7 +47,10 @@ enum esg_jwk_import_flags {
     ESG_JWK_ALLOW_PRIVATE = 1u << 0,
     /* Require a private key (implies ESG_JWK_ALLOW_PRIVATE). */
     ESG_JWK_REQUIRE_PRIVATE = 1u << 1,
-    /* Accept RSA moduli from 1024 bits, for old published test vectors only. */
+    /*
+     * Accept RSA moduli from 1024 bits, for old published test vectors and thumbprints only:
+     * signing, verification and encryption still refuse keys below 2048 bits.
+     */
     ESG_JWK_ALLOW_SMALL_RSA = 1u << 2,
 };
 

@@ -493,7 +493,7 @@ static void jwk_strictness(void **state)
     esg_jwk_free(k);
     assert_int_equal(esg_jwk_wrap(small, &k), ESP_EINVAL);
     esg_buf nb = ESG_BUF_INIT, ne = ESG_BUF_INIT;
-    const char *ns = json_string_value(json_object_get(sj, "n"));
+    char *ns = strdup(json_string_value(json_object_get(sj, "n")));
     assert_int_equal(esg_buf_putc(&nb, 0), 0);
     assert_int_equal(esg_b64url_decode(&nb, ns, strlen(ns)), 0);
     assert_int_equal(esg_b64url_encode(&ne, nb.data, nb.len), 0);
@@ -503,6 +503,7 @@ static void jwk_strictness(void **state)
     json_object_set_new(sj, "n", json_string(ns));
     json_object_set_new(sj, "e", json_string("AQAA"));
     assert_int_equal(esg_jwk_import(sj, ESG_JWK_ALLOW_SMALL_RSA, &k, &why), ESP_EINVAL);
+    free(ns);
     esg_buf_free(&nb);
     esg_buf_free(&ne);
     json_decref(sj);
