@@ -63,6 +63,7 @@ typedef struct parse_state {
     size_t stack_len;
     size_t stack_cap;
     size_t nodes;
+    size_t text; /* bytes of all scalars so far */
     int documents;
     int failed; /* an error was reported; parsing goes on to find more */
 } parse_state;
@@ -614,6 +615,14 @@ static int on_scalar(parse_state *st, const yaml_event_t *ev)
         raw_len = 0;
     }
 finish:
+    st->text += raw_len;
+    if (st->text > st->lim.max_text) {
+        rc = error_at(st, ev->start_mark, 0,
+                      "the values of the document exceed %zu bytes in total after substitution",
+                      st->lim.max_text);
+        rc = rc ? rc : ESP_ECONFIG;
+        goto done;
+    }
     node->text = arena_strndup(st->doc, raw_len ? raw : "", raw_len);
     node->len = raw_len;
     if (node->text == NULL) {
@@ -763,7 +772,8 @@ static int on_collection_end(parse_state *st)
     frame *f = &st->frames[st->depth - 1];
     esg_yaml_node *node = f->node;
     size_t n = st->stack_len - f->base;
-    const esg_yaml_node **src = st->stack + f->base;
+    /* The stack is still unallocated when no collection had children yet. */
+    const esg_yaml_node **src = n > 0 ? st->stack + f->base : NULL;
 
     if (node->kind == ESG_YAML_MAPPING) {
         const esg_yaml_node **keys = arena_alloc(st->doc, (n / 2 + 1) * sizeof(*keys));
@@ -840,6 +850,7 @@ static void set_limits(esg_yaml_limits *lim, const esg_yaml_opts *opts)
     lim->max_depth = in && in->max_depth ? in->max_depth : ESG_YAML_MAX_DEPTH;
     lim->max_nodes = in && in->max_nodes ? in->max_nodes : ESG_YAML_MAX_NODES;
     lim->max_scalar = in && in->max_scalar ? in->max_scalar : ESG_YAML_MAX_SCALAR;
+    lim->max_text = in && in->max_text ? in->max_text : ESG_YAML_MAX_TEXT;
 }
 
 static esg_yaml_doc *doc_new(const char *name)

@@ -23,7 +23,8 @@
  *     stays as it is. Names are [A-Za-z_][A-Za-z0-9_]*. As in the shell, the default is used when
  *     the variable is unset or empty; a variable that is unset without a default is an error.
  *     A default is literal text up to the first `}` and may not contain `{` (no nesting).
- *   - Limits: file size, nesting depth, number of nodes and scalar length (esg_yaml_limits).
+ *   - Limits: file size, nesting depth, number of nodes, scalar length and the total text after
+ *     substitution (esg_yaml_limits).
  *
  * Error messages from this module never quote scalar values (only keys, tags and variable names),
  * because at this stage it is not yet known which values are secrets.
@@ -45,6 +46,9 @@
 #define ESG_YAML_MAX_DEPTH  64            /* nested sequences and mappings */
 #define ESG_YAML_MAX_NODES  100000        /* scalars, sequences and mappings, keys included */
 #define ESG_YAML_MAX_SCALAR (64 * 1024)   /* bytes of one scalar, after substitution */
+/* Bytes of all scalars together after substitution, so that a file of many ${BIG} references
+   cannot build a tree thousands of times its own size. */
+#define ESG_YAML_MAX_TEXT (8 * 1024 * 1024)
 
 enum esg_yaml_kind {
     ESG_YAML_SCALAR = 1,
@@ -110,6 +114,7 @@ typedef struct esg_yaml_limits {
     size_t max_depth;
     size_t max_nodes;
     size_t max_scalar;
+    size_t max_text;
 } esg_yaml_limits;
 
 /* Loader options; every member may be NULL, and so may the whole struct. */

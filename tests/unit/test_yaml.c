@@ -271,6 +271,23 @@ static void test_empty_document(void **state)
     }
 }
 
+static void test_empty_collections(void **state)
+{
+    (void)state;
+    /* A collection that closes before any node was collected (a fuzzer finding: the child
+       stack was still unallocated). */
+    const char *texts[] = {"[]", "{}", "[[], {}]", "a: []\nb: {}\n"};
+    const size_t counts[] = {0, 0, 2, 2};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        loaded l;
+        load(&l, texts[i]);
+        assert_int_equal(l.rc, 0);
+        assert_int_equal(esg_yaml_root(l.doc)->count, counts[i]);
+        assert_non_null(esg_yaml_root(l.doc)->items);
+        unload(&l);
+    }
+}
+
 static void test_substitution(void **state)
 {
     (void)state;
@@ -514,7 +531,7 @@ static void test_limits(void **state)
     free(text);
 
     /* Node count and scalar length, with small limits. */
-    esg_yaml_limits small = {0, 3, 5, 8};
+    esg_yaml_limits small = {0, 3, 5, 8, 0};
     load_with(&l, "[1, 2, 3, 4]", 12, &small);
     assert_int_equal(l.rc, 0);
     unload(&l);
@@ -536,6 +553,15 @@ static void test_limits(void **state)
     unload(&l);
     load_with(&l, "[[[[1]]]]", 9, &small);
     assert_int_equal(l.rc, ESP_ECONFIG);
+    unload(&l);
+
+    /* The total text after substitution is bounded too. */
+    esg_yaml_limits text_limit = {0, 0, 0, 0, 40};
+    const char *many = "- ${HOST}\n- ${HOST}\n- ${HOST}\n";
+    load_with(&l, many, strlen(many), &text_limit);
+    assert_int_equal(l.rc, ESP_ECONFIG);
+    assert_string_equal(errors_of(&l), "t.yaml:3:3: the values of the document exceed 40 bytes "
+                                       "in total after substitution\n");
     unload(&l);
 
     /* Billion laughs stops at the first anchor; nothing is expanded. */
@@ -671,6 +697,7 @@ int main(void)
         cmocka_unit_test(test_tags),
         cmocka_unit_test(test_positions),
         cmocka_unit_test(test_empty_document),
+        cmocka_unit_test(test_empty_collections),
         cmocka_unit_test(test_substitution),
         cmocka_unit_test(test_substitution_errors),
         cmocka_unit_test(test_getenv_default),
