@@ -55,8 +55,9 @@ void esg_config_errors_init(esg_config_errors *e);
  */
 int esg_config_errors_add(esg_config_errors *e, const char *file, uint32_t line, uint32_t col,
                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* esg_config_errors_add() with a va_list, for callers that wrap it. */
 int esg_config_errors_vadd(esg_config_errors *e, const char *file, uint32_t line, uint32_t col,
-                           const char *fmt, va_list ap);
+                           const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Total number of errors reported, kept or dropped. */
 size_t esg_config_errors_total(const esg_config_errors *e);

@@ -1083,6 +1083,9 @@ typedef struct dstate {
  * owner for the top-level array.
  */
 static void vderr(dstate *ds, int array, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void vderr(dstate *ds, int array, const char *fmt, va_list ap)
 {
     esg_buf msg = ESG_BUF_INIT;
     const char *owner = ds->owner ? ds->owner : "";
