@@ -627,7 +627,8 @@ void esg_http_conn_sent(esg_http_conn *c, int status)
         return;
     }
     if (!req->keep_alive || c->srv->draining || c->peer_eof) {
-        if (c->linger)
+        /* Lingering only helps a client that may still be sending. */
+        if (c->linger && !c->peer_eof)
             esg_http_conn_linger(c);
         else
             esg_http_conn_close(c);
@@ -721,9 +722,12 @@ void esg_http_conn_timeout(esg_http_conn *c, int kind)
         }
         break;
     case ESG_TO_WRITE: {
-        /* A response that still moves gets another period; a stuck one is dropped. */
+        /*
+         * A response that still moves gets another period; a stuck one is dropped. An empty
+         * queue means the last bytes left and the write callback is about to run.
+         */
         size_t q = c->srv->loop ? uv_stream_get_write_queue_size(&c->h.stream) : 0;
-        if (q > 0 && q < c->wq_size) {
+        if (c->srv->loop != NULL && q < c->wq_size) {
             c->wq_size = q;
             esg_http_timeout_set(c, ESG_TO_WRITE);
             break;

@@ -599,6 +599,32 @@ static void test_limits_and_errors(void **state)
     stop(f);
 }
 
+static void test_error_then_linger(void **state)
+{
+    (void)state;
+    esg_http_config cfg;
+    base_config(&cfg);
+    fixture *f = start(&cfg, 1, 0);
+    cli c;
+    resp r;
+    static char chunk[65536];
+    cli_open(&c, f->port);
+    cli_puts(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n");
+    assert_int_equal(cli_response(&c, &r, 0), 0);
+    assert_int_equal(r.status, 413);
+    /*
+     * The client had already started its body. The server shut its side down but keeps
+     * draining, so the whole body goes through instead of being answered with a reset.
+     */
+    memset(chunk, 'b', sizeof(chunk));
+    for (int i = 0; i < 16; i++)
+        assert_int_equal(send(c.fd, chunk, sizeof(chunk), MSG_NOSIGNAL), (ssize_t)sizeof(chunk));
+    c.len = 0;
+    assert_int_equal(cli_fill(&c), 0);
+    cli_close(&c);
+    stop(f);
+}
+
 static void test_header_timeout(void **state)
 {
     (void)state;
@@ -683,6 +709,8 @@ static void test_shutdown_with_inflight_request(void **state)
     (void)state;
     esg_http_config cfg;
     base_config(&cfg);
+    /* Longer than any wait here, so only the shutdown can close the idle connection. */
+    cfg.keepalive_timeout_ms = 60000;
     fixture *f = start(&cfg, 1, 0);
     cli busy, idle;
     resp r;
@@ -926,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_keepalive_and_security_headers),
         cmocka_unit_test(test_pipelining),
         cmocka_unit_test(test_limits_and_errors),
+        cmocka_unit_test(test_error_then_linger),
         cmocka_unit_test(test_header_timeout),
         cmocka_unit_test(test_body_and_keepalive_timeouts),
         cmocka_unit_test(test_write_timeout),
