@@ -871,6 +871,29 @@ static X509 *make_cert(const char *dir)
     return x;
 }
 
+/* A temporary directory with a certificate and key, and a server context using them. */
+typedef struct tls_files {
+    char dir[32], cert[96], key[96];
+    X509 *x;
+} tls_files;
+
+static void tls_files_make(tls_files *t)
+{
+    snprintf(t->dir, sizeof(t->dir), "/tmp/esg-http-tls-XXXXXX");
+    assert_non_null(mkdtemp(t->dir));
+    t->x = make_cert(t->dir);
+    snprintf(t->cert, sizeof(t->cert), "%s/cert.pem", t->dir);
+    snprintf(t->key, sizeof(t->key), "%s/key.pem", t->dir);
+}
+
+static void tls_files_remove(tls_files *t)
+{
+    X509_free(t->x);
+    unlink(t->cert);
+    unlink(t->key);
+    rmdir(t->dir);
+}
+
 static int tls_connect(cli *c, int port, X509 *trust, int max_version)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -894,15 +917,13 @@ static int tls_connect(cli *c, int port, X509 *trust, int max_version)
 static void test_tls_roundtrip(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/esg-http-tls-XXXXXX", cert[128], key[128];
-    assert_non_null(mkdtemp(dir));
-    X509 *x = make_cert(dir);
-    snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
-    snprintf(key, sizeof(key), "%s/key.pem", dir);
+    tls_files t;
+    tls_files_make(&t);
+    X509 *x = t.x;
     SSL_CTX *ctx;
-    assert_int_equal(esg_http_tls_ctx_new(cert, key, 5, &ctx), ESP_EINVAL);
-    assert_int_equal(esg_http_tls_ctx_new(key, cert, 0, &ctx), ESP_ECONFIG);
-    assert_int_equal(esg_http_tls_ctx_new(cert, key, TLS1_3_VERSION, &ctx), 0);
+    assert_int_equal(esg_http_tls_ctx_new(t.cert, t.key, 5, &ctx), ESP_EINVAL);
+    assert_int_equal(esg_http_tls_ctx_new(t.key, t.cert, 0, &ctx), ESP_ECONFIG);
+    assert_int_equal(esg_http_tls_ctx_new(t.cert, t.key, TLS1_3_VERSION, &ctx), 0);
     esg_http_config cfg;
     base_config(&cfg);
     cfg.tls = ctx;
@@ -941,10 +962,39 @@ static void test_tls_roundtrip(void **state)
     assert_false(tls_connect(&c, f->port, x, TLS1_2_VERSION));
     cli_close(&c);
     stop(f);
-    X509_free(x);
-    unlink(cert);
-    unlink(key);
-    rmdir(dir);
+    tls_files_remove(&t);
+}
+
+static void test_tls_handshake_failures(void **state)
+{
+    (void)state;
+    tls_files t;
+    tls_files_make(&t);
+    X509 *x = t.x;
+    SSL_CTX *ctx;
+    assert_int_equal(esg_http_tls_ctx_new(t.cert, t.key, 0, &ctx), 0);
+    esg_http_config cfg;
+    base_config(&cfg);
+    cfg.tls = ctx;
+    cfg.header_timeout_ms = 100;
+    fixture *f = start(&cfg, 1, 0);
+    SSL_CTX_free(ctx);
+    cli silent, plain, good;
+    /* The handshake is bounded by the header timeout. */
+    cli_open(&silent, f->port);
+    /* Plain HTTP on the TLS port fails the handshake and closes. */
+    cli_open(&plain, f->port);
+    cli_puts(&plain, "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_true(cli_wait_closed(&plain) >= 0);
+    assert_true(cli_wait_closed(&silent) >= 0);
+    /* TLS 1.2 is accepted by default. */
+    assert_true(tls_connect(&good, f->port, x, TLS1_2_VERSION));
+    get_ok(&good, "/hello", "hello");
+    cli_close(&good);
+    cli_close(&silent);
+    cli_close(&plain);
+    stop(f);
+    tls_files_remove(&t);
 }
 
 int main(void)
@@ -963,6 +1013,7 @@ int main(void)
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_two_loops_share_the_port),
         cmocka_unit_test(test_tls_roundtrip),
+        cmocka_unit_test(test_tls_handshake_failures),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
