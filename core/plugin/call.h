@@ -72,7 +72,7 @@ int esg_call_timeout(struct esp_instance *inst, int op, const void *req, int64_t
 /* Host services implementing esp_host's call functions. [any] */
 esp_status esg_call_done(esp_call *call, const void *result);
 esp_status esg_call_vfail(esp_call *call, esp_status status, const char *error_code,
-                          const char *fmt, va_list ap);
+                          const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 int64_t esg_call_remaining_ms(const esp_call *call);
 int esg_call_cancelled(const esp_call *call);
 

@@ -30,7 +30,7 @@ int esg_buf_puts(esg_buf *b, const char *s);
 int esg_buf_putc(esg_buf *b, char c);
 /* Appends printf-formatted text. Returns 0, ESP_ENOMEM or ESP_EINVAL (bad format). */
 int esg_buf_printf(esg_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int esg_buf_vprintf(esg_buf *b, const char *fmt, va_list ap);
+int esg_buf_vprintf(esg_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends `s` as the inside of a JSON string (without the quotes), escaping as RFC 8259 says. */
 int esg_buf_json_escape(esg_buf *b, const char *s, size_t n);
 /* Empties the buffer but keeps its memory. */

@@ -43,6 +43,8 @@ void esg_clock_set_offset_ms(int64_t offset_ms)
 
 void esg_time_format_iso(int64_t ms, char out[25])
 {
+    if (ms < 0)
+        ms = 0; /* The format has no sign; times before the epoch are clamped to it. */
     time_t s = (time_t)(ms / 1000);
     struct tm tm;
     gmtime_r(&s, &tm);
@@ -88,6 +90,10 @@ int esg_time_parse_iso(const char *s, size_t n, int64_t *ms)
         return ESP_EINVAL;
     static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
+        return ESP_EINVAL;
+    /* The format carries request and response times; nothing before the epoch is meaningful,
+     * and excluding it keeps every accepted value representable as a non-negative time. */
+    if (y < 1970)
         return ESP_EINVAL;
     int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (mo == 2 && d == 29 && !leap)

@@ -20,11 +20,12 @@ int64_t esg_wall_s(void);
  */
 void esg_clock_set_offset_ms(int64_t offset_ms);
 
-/* Formats `ms` as "yyyy-MM-ddTHH:mm:ss.SSSZ" (eSignet's envelope time) into out[25]. */
+/* Formats `ms` as "yyyy-MM-ddTHH:mm:ss.SSSZ" (eSignet's envelope time) into out[25]; times
+ * before the epoch are written as the epoch. */
 void esg_time_format_iso(int64_t ms, char out[25]);
 /*
- * Parses exactly "yyyy-MM-ddTHH:mm:ss.SSSZ" into milliseconds since the epoch. Returns 0 or
- * ESP_EINVAL.
+ * Parses exactly "yyyy-MM-ddTHH:mm:ss.SSSZ" (years 1970 to 9999) into milliseconds since the
+ * epoch. Returns 0 or ESP_EINVAL.
  */
 int esg_time_parse_iso(const char *s, size_t n, int64_t *ms);
 

@@ -45,7 +45,7 @@ void esg_log_event(int level, const char *event, const esg_log_kv *kv, size_t n)
 void esg_logf(int level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void esg_vlogf(int level, const char *event, const esg_log_kv *kv, size_t n, const char *fmt,
-               va_list ap);
+               va_list ap) __attribute__((format(printf, 5, 0)));
 
 /* Turns buffering on or off for the calling thread (loop threads turn it on). */
 void esg_log_set_buffered(int on);
