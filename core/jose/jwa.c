@@ -297,34 +297,23 @@ int esg_jose_check_crit(const json_t *header, const char *const *understood, int
 
 static int walk(const json_t *v, int depth, int max_depth, size_t *budget)
 {
-    if (!json_is_object(v) && !json_is_array(v))
+    int is_object = json_is_object(v);
+    if (!is_object && !json_is_array(v))
         return 0;
     if (depth > max_depth)
         return ESP_ETOOBIG;
-    if (json_is_object(v)) {
-        const char *k;
-        json_t *child;
-        json_object_foreach(jose_mut(v), k, child)
-        {
-            if (*budget == 0)
-                return ESP_ETOOBIG;
-            (*budget)--;
-            int rc = walk(child, depth + 1, max_depth, budget);
-            if (rc != 0)
-                return rc;
-        }
-        return 0;
-    }
-    size_t i;
-    const json_t *child;
-    json_array_foreach(v, i, child)
-    {
-        if (*budget == 0)
-            return ESP_ETOOBIG;
-        (*budget)--;
+    size_t n = is_object ? json_object_size(v) : json_array_size(v);
+    if (n > *budget)
+        return ESP_ETOOBIG;
+    *budget -= n;
+    void *it = is_object ? json_object_iter(jose_mut(v)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *child = is_object ? json_object_iter_value(it) : json_array_get(v, i);
         int rc = walk(child, depth + 1, max_depth, budget);
         if (rc != 0)
             return rc;
+        if (is_object)
+            it = json_object_iter_next(jose_mut(v), it);
     }
     return 0;
 }
