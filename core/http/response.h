@@ -20,7 +20,8 @@
  * the request must not be touched. They return 0 when the response was queued, ESP_ECANCELED
  * when the client was already gone (nothing is sent; the request is simply freed), or ESP_EINVAL
  * / ESP_ENOMEM when the arguments were unusable or memory ran out, in which case the layer sent
- * a 500 error instead and closes the connection after it.
+ * a 500 error instead and closes the connection after it. A second response to the same request
+ * is a bug: it is refused with ESP_EALREADY and logged, and the first response stands.
  */
 #ifndef ESG_HTTP_RESPONSE_H
 #define ESG_HTTP_RESPONSE_H
