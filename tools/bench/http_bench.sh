@@ -16,7 +16,8 @@ cmake -S "$root" -B "$root/build-bench" -DCMAKE_BUILD_TYPE=Release -DESG_TESTS=O
 cmake --build "$root/build-bench" -j"$(nproc)" >/dev/null
 
 work=$(mktemp -d)
-chmod 700 "$work"
+# nginx workers run as an unprivileged user and must reach the static files.
+chmod 755 "$work"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
