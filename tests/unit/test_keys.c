@@ -240,7 +240,9 @@ static void test_sign_jwt_and_retry_after_rotation(void **state)
     test_loop_until(&loop, got_done, &g, 10000);
     assert_int_equal(g.status, ESP_EKEY);
     /* Bad arguments never start anything. */
-    assert_int_equal(esg_keys_sign_jwt("ES256", NULL, json_array(), on_jwt, &g), ESP_EINVAL);
+    json_t *not_object = json_array();
+    assert_int_equal(esg_keys_sign_jwt("ES256", NULL, not_object, on_jwt, &g), ESP_EINVAL);
+    json_decref(not_object);
     esg_buf_free(&h);
     esg_buf_free(&p);
     esg_buf_free(&sig);
