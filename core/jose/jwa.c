@@ -129,8 +129,9 @@ size_t esg_jwe_enc_key_len(esg_jwe_enc enc)
 
 /* ------------------------------------------------------------------------------------------------
  * Digests, ciphers and HMAC fetched once. The tables are filled under pthread_once, then only
- * read, so concurrent readers need no lock. They are never freed: they live as long as the
- * process, like OpenSSL's own default provider.
+ * read, so concurrent readers need no lock. They are released when the image holding this code is
+ * unloaded: at process exit, or at dlclose() of a plugin that links the module statically, where
+ * they would otherwise be lost with the plugin's static memory.
  */
 
 static const char *const md_names[] = {"SHA1", "SHA256", "SHA384", "SHA512"};
@@ -159,6 +160,20 @@ static void md_fetch_all(void)
     for (size_t i = 0; i < sizeof(cipher_names) / sizeof(cipher_names[0]); i++)
         cipher_table[i] = EVP_CIPHER_fetch(NULL, cipher_names[i], NULL);
     hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+__attribute__((destructor)) static void md_release_all(void)
+{
+    for (size_t i = 0; i < sizeof(md_names) / sizeof(md_names[0]); i++) {
+        EVP_MD_free(md_table[i]);
+        md_table[i] = NULL;
+    }
+    for (size_t i = 0; i < sizeof(cipher_names) / sizeof(cipher_names[0]); i++) {
+        EVP_CIPHER_free(cipher_table[i]);
+        cipher_table[i] = NULL;
+    }
+    EVP_MAC_free(hmac);
+    hmac = NULL;
 }
 
 const EVP_CIPHER *esg_jose_cipher(const char *name)
