@@ -23,6 +23,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,7 @@ typedef struct ks {
     int64_t retain_s;
     char algs[8][16];
     size_t n_algs;
+    _Atomic int rotating;  /* an age-triggered rotation runs on the worker pool */
     pthread_rwlock_t lock; /* guards keys, n_keys, mtime */
     key keys[MAX_KEYS];
     size_t n_keys;
@@ -431,10 +433,13 @@ static void reload_if_changed(ks *s)
  * Operations.
  */
 
+static void start_age_rotation(ks *s);
+
 static esp_status op_keys(void *inst, esp_call *call)
 {
     ks *s = inst;
     reload_if_changed(s);
+    start_age_rotation(s);
     esp_key_info infos[MAX_KEYS];
     const esp_key_info *list[MAX_KEYS];
     pthread_rwlock_rdlock(&s->lock);
@@ -569,6 +574,57 @@ static void rotate_done(void *ud)
     free(r);
 }
 
+/* Age-triggered rotation in a long-running server: the server lists the keys every minute, and
+ * when an active key has outlived rotate_after, a rotation runs in the background. The new key
+ * shows up in the next listing. */
+typedef struct age_rotation {
+    ks *s;
+    key keys[MAX_KEYS];
+    size_t n;
+    struct timespec mtime;
+    int rc;
+} age_rotation;
+
+static void age_work(void *ud)
+{
+    age_rotation *r = ud;
+    r->rc = update_keys(r->s, NULL, r->keys, &r->n, &r->mtime);
+}
+
+static void age_done(void *ud)
+{
+    age_rotation *r = ud;
+    if (r->rc == 0)
+        install(r->s, r->keys, r->n, &r->mtime);
+    else
+        r->s->host->log(r->s->self, ESP_LOG_ERROR, "scheduled key rotation failed: %s",
+                        r->s->host->strerror(r->rc));
+    atomic_store(&r->s->rotating, 0);
+    free(r);
+}
+
+static void start_age_rotation(ks *s)
+{
+    int64_t now = s->host->wall_ms() / 1000;
+    int due = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    for (size_t i = 0; s->rotate_after_s > 0 && i < s->n_keys; i++)
+        due |= s->keys[i].retired_at == 0 && now - s->keys[i].created_at >= s->rotate_after_s;
+    /* Retired keys past their retention are dropped by the same pass. */
+    for (size_t i = 0; i < s->n_keys; i++)
+        due |= s->keys[i].expires_at != 0 && s->keys[i].expires_at <= now;
+    pthread_rwlock_unlock(&s->lock);
+    if (!due || atomic_exchange(&s->rotating, 1))
+        return;
+    age_rotation *r = calloc(1, sizeof(*r));
+    if (r != NULL)
+        r->s = s;
+    if (r == NULL || s->host->submit_blocking(s->self, age_work, age_done, r) != 0) {
+        free(r);
+        atomic_store(&s->rotating, 0);
+    }
+}
+
 static esp_status op_rotate(void *inst, const esp_rotate_request *req, esp_call *call)
 {
     ks *s = inst;
@@ -687,7 +743,7 @@ static const esp_option options[] = {
     {sizeof(esp_option), "rsa_bits", ESP_OPT_INT, 0, "2048", "Size of new RSA keys.", 2048, 4096,
      NULL, 0, NULL},
     {sizeof(esp_option), "rotate_after", ESP_OPT_DURATION, 0, "90d",
-     "Age after which a key is replaced at start or on rotation checks; 0 never.", 0,
+     "Age after which a key is replaced, at start or while running; 0 never.", 0,
      INT64_C(3650) * 86400000, NULL, 0, NULL},
     {sizeof(esp_option), "retain", ESP_OPT_DURATION, 0, "2d",
      "How long a retired key stays in the JWKS; longer than any token it signed lives.", 60000,

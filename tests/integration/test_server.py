@@ -252,6 +252,25 @@ class CommandLine(unittest.TestCase):
             self.assertTrue(old <= kids, "retired keys stay published")
             self.assertEqual(sorted(k["alg"] for k in after["keys"]), ["ES256", "ES256", "RS256"])
 
+    def test_keys_rotate_by_age_while_running(self):
+        from harness import BASE_CONFIG
+        config = BASE_CONFIG.replace("      retain: 1h\n", "      retain: 1h\n      rotate_after: 2s\n")
+        with Server(config_text=config) as srv:
+            _, _, before = srv.get_json("/.well-known/jwks.json")
+            self.assertEqual(len(before["keys"]), 2)
+            # Once the keys are older than 2 s, a key listing (SIGHUP asks for one) starts a
+            # background rotation; a later listing publishes the new keys beside the old ones.
+            deadline = time.monotonic() + 30
+            after = before
+            while time.monotonic() < deadline and len(after["keys"]) < 4:
+                srv.signal(signal.SIGHUP)
+                time.sleep(0.2)
+                _, _, after = srv.get_json("/.well-known/jwks.json")
+            self.assertEqual(len(after["keys"]), 4)
+            old = {k["kid"] for k in before["keys"]}
+            self.assertTrue(old <= {k["kid"] for k in after["keys"]})
+            self.assertTrue(srv.events("plugin.log"))
+
 
 if __name__ == "__main__":
     unittest.main()
