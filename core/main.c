@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <uv.h>
 
 #include "keys/keys.h"
@@ -189,6 +190,9 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* Everything the server creates (key files, the database, lock files) is private to its
+     * user; a deployment that wants group access says so with directory permissions. */
+    umask(077);
     const char *config = NULL, *check = NULL, *claims = NULL, *alg = NULL, *typ = NULL,
                *store = NULL;
     int list = 0, rotate = 0, c;
