@@ -22,10 +22,27 @@ static struct {
 } active[MAX_ACTIVE];
 static size_t n_active;
 
-/* Remembers the default store's active keys from a key listing. */
-static void note_active(const esp_keys_result *res)
+static void (*on_new_keys)(void);
+
+/*
+ * Remembers the default store's active keys from a key listing. A listing made for signing (not
+ * for the JWKS) that shows a kid the last listing did not have means the keys were rotated
+ * elsewhere: the JWKS is then rebuilt at once, so the new key is published as it starts signing.
+ */
+static void note_active(const esp_keys_result *res, int for_jwks)
 {
+    int changed = 0;
     pthread_mutex_lock(&active_mu);
+    for (size_t i = 0; i < res->n_keys && !for_jwks; i++) {
+        const esp_key_info *k = res->keys[i];
+        if (k->state != ESP_KEY_ACTIVE)
+            continue;
+        int known = 0;
+        for (size_t a = 0; a < n_active; a++)
+            known |= strlen(active[a].kid) == k->kid.len &&
+                     memcmp(active[a].kid, k->kid.ptr, k->kid.len) == 0;
+        changed |= !known && n_active > 0;
+    }
     n_active = 0;
     for (size_t i = 0; i < res->n_keys && n_active < MAX_ACTIVE; i++) {
         const esp_key_info *k = res->keys[i];
@@ -37,6 +54,13 @@ static void note_active(const esp_keys_result *res)
         n_active++;
     }
     pthread_mutex_unlock(&active_mu);
+    if (changed && on_new_keys != NULL)
+        on_new_keys();
+}
+
+void esg_keys_on_rotation(void (*fn)(void))
+{
+    on_new_keys = fn;
 }
 
 static int active_kid(const char *alg, char kid[128])
@@ -129,7 +153,7 @@ static void on_keys(void *ud, int status, const char *error_code, const void *re
     if (status == 0) {
         add_keys(r, inst, result);
         if (inst == default_store)
-            note_active(result);
+            note_active(result, 1);
     } else {
         esg_log_kv kv[] = {ESG_KV_STR("instance", inst->name),
                            ESG_KV_STR("status", esg_err_name(status))};
@@ -252,7 +276,7 @@ static void on_jwt_keys_again(void *ud, int status, const char *code, const void
         jwt_fail(j, status);
         return;
     }
-    note_active(result);
+    note_active(result, 0);
     int rc = jwt_sign_step(j);
     if (rc != 0)
         jwt_fail(j, rc);
@@ -313,6 +337,7 @@ int esg_keys_sign_jwt(const char *alg, const char *typ, const json_t *claims, es
 void esg_keys_reset(void)
 {
     default_store = NULL;
+    on_new_keys = NULL;
     pthread_mutex_lock(&active_mu);
     n_active = 0;
     pthread_mutex_unlock(&active_mu);

@@ -55,6 +55,13 @@ typedef void (*esg_keys_jwt_cb)(void *ud, int status, const char *jwt, size_t le
 int esg_keys_sign_jwt(const char *alg, const char *typ, const json_t *claims, esg_keys_jwt_cb cb,
                       void *ud);
 
+/*
+ * Registers `fn`, called (from any loop thread) when signing finds that the default key store's
+ * active keys changed since the last listing, i.e. keys were rotated by another process; the
+ * runtime then rebuilds and publishes the JWKS. [init]
+ */
+void esg_keys_on_rotation(void (*fn)(void));
+
 /* Forgets the default key store (shutdown and tests). [init] */
 void esg_keys_reset(void);
 

@@ -27,7 +27,7 @@ struct esp_call {
     _Atomic int plugin_done; /* set by the first completion */
     _Atomic int state;       /* enum call_state */
     _Atomic int refs;        /* one for the host side, one for the plugin side */
-    int64_t started_ms;
+    uint64_t started_ns;     /* uv_hrtime() */
     int64_t deadline_ms;
     esg_call_cb cb;
     void *ud;
@@ -115,18 +115,19 @@ const char *esg_op_name(int op)
 }
 
 /* The function pointer stored at `offset` in the vtable, or NULL. */
-static void *vtable_fn(const struct esp_instance *inst, size_t offset)
+/* 1 when the function pointer stored at `offset` in the instance's vtable is set. */
+static int vtable_has(const struct esp_instance *inst, size_t offset)
 {
     void (*fn)(void) = NULL;
     memcpy(&fn, (const char *)inst->cap->vtable + offset, sizeof(fn));
-    return fn != NULL ? (void *)1 : NULL;
+    return fn != NULL;
 }
 
 int esg_op_supported(const struct esp_instance *inst, int op)
 {
     if (op < 0 || op >= ESG_OP_COUNT || inst == NULL || ops[op].kind != inst->kind)
         return 0;
-    return vtable_fn(inst, ops[op].fn_offset) != NULL;
+    return vtable_has(inst, ops[op].fn_offset);
 }
 
 /* Calls the plugin function with its exact prototype. */
@@ -196,6 +197,10 @@ static esp_status invoke(esp_call *c)
 static void on_timer_closed(uv_handle_t *h)
 {
     esp_call *c = h->data;
+    /* The call counts as pending until it is freed, so a drain that waits for zero never closes
+     * a loop that still has this call's tasks or timer. */
+    atomic_fetch_sub(&c->inst->pending, 1);
+    atomic_fetch_sub(&pending_total, 1);
     esg_arena_free(&c->arena);
     esg_arena_free(&c->result_arena);
     free(c);
@@ -219,9 +224,8 @@ static void release(esp_call *c)
 static void record_latency(esp_call *c)
 {
     esg_op_stats *s = &c->inst->stats[c->op];
-    int64_t us = (esg_now_ms() - c->started_ms) * 1000;
-    atomic_fetch_add_explicit(&s->latency_us_sum, (uint64_t)(us > 0 ? us : 0),
-                              memory_order_relaxed);
+    uint64_t us = (uv_hrtime() - c->started_ns) / 1000;
+    atomic_fetch_add_explicit(&s->latency_us_sum, us, memory_order_relaxed);
     double ms = (double)us / 1000.0;
     int b = 0;
     while (b < ESG_LATENCY_BUCKETS && ms > esg_latency_bounds_ms[b])
@@ -283,8 +287,6 @@ static esp_status complete(esp_call *c, int status, const char *error_code, cons
         esg_log_event(ESP_LOG_ERROR, "plugin.double_completion", kv, 2);
         return ESP_EALREADY;
     }
-    atomic_fetch_sub(&c->inst->pending, 1);
-    atomic_fetch_sub(&pending_total, 1);
     esp_status ret = 0;
     if (status > 0 || (status != 0 && !esg_status_known(status))) {
         esg_log_kv kv[] = {ESG_KV_STR("instance", c->inst->name), ESG_KV_STR("op", ops[c->op].name),
@@ -365,6 +367,13 @@ int64_t esg_calls_pending(void)
 static void run_blocking(esg_work *w)
 {
     esp_call *c = (esp_call *)((char *)w - offsetof(esp_call, work));
+    /* The caller was already answered with a timeout while the job waited in the queue: running
+     * it now could commit a write the caller was told failed, and would only delay newer work. */
+    if (atomic_load(&c->state) == TIMED_OUT) {
+        atomic_store(&c->plugin_done, 1);
+        release(c);
+        return;
+    }
     esp_status rc = invoke(c);
     if (rc != 0 && complete(c, rc, NULL, NULL) == ESP_EALREADY)
         esg_log_event(ESP_LOG_ERROR, "plugin.failed_after_completing", NULL, 0);
@@ -404,8 +413,8 @@ int esg_call_timeout(struct esp_instance *inst, int op, const void *req, int64_t
     c->home = home;
     c->cb = cb;
     c->ud = ud;
-    c->started_ms = esg_now_ms();
-    c->deadline_ms = c->started_ms + timeout_ms;
+    c->started_ns = uv_hrtime();
+    c->deadline_ms = esg_now_ms() + timeout_ms;
     atomic_init(&c->refs, 2);
     atomic_init(&c->state, RUNNING);
     atomic_init(&c->plugin_done, 0);
@@ -420,13 +429,13 @@ int esg_call_timeout(struct esp_instance *inst, int op, const void *req, int64_t
         atomic_fetch_add(&c->refs, 1);
         c->work.work = run_blocking;
         c->work.done = blocking_done;
-        if (esg_workers_submit(&c->work) != 0) {
-            /* Undo as if the call never started, so the callback never runs. */
-            atomic_fetch_sub(&inst->pending, 1);
-            atomic_fetch_sub(&pending_total, 1);
+        int rc = esg_workers_submit(&c->work);
+        if (rc != 0) {
+            /* Undo as if the call never started, so the callback never runs; the close callback
+             * takes the pending counts back. */
             uv_timer_stop(&c->timer);
             uv_close((uv_handle_t *)&c->timer, on_timer_closed);
-            return ESP_EINVAL;
+            return rc;
         }
         return 0;
     }

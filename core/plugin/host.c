@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,12 +246,22 @@ static esp_status h_key_list(esp_instance *self, esp_str keystore, esp_done_cb c
     return relay_call(ks, ESG_OP_KEYS, NULL, cb, ud);
 }
 
-/* Prefixes a namespace with the calling instance's name: "<instance>/<ns>". */
+/*
+ * Prefixes a plugin's namespace with its instance name, "<instance>:<ns>", so that plugins cannot
+ * see each other's entries. Plugins name their namespaces [a-z0-9_.-]{1,64}; the prefixed form
+ * fits the 160 bytes storage plugins accept.
+ */
 static int scoped_ns(const esp_instance *self, esp_str ns, char *buf, size_t size, esp_str *out)
 {
-    if (self == NULL || ns.len == 0)
+    if (self == NULL || ns.len == 0 || ns.len > 64)
         return ESP_EINVAL;
-    int n = snprintf(buf, size, "%s/%.*s", self->name, (int)ns.len, ns.ptr);
+    for (size_t i = 0; i < ns.len; i++) {
+        char ch = ns.ptr[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '.' ||
+              ch == '-'))
+            return ESP_EINVAL;
+    }
+    int n = snprintf(buf, size, "%s:%.*s", self->name, (int)ns.len, ns.ptr);
     if (n < 0 || (size_t)n >= size)
         return ESP_ETOOBIG;
     out->ptr = buf;
@@ -263,7 +274,7 @@ static esp_status h_kv(esp_instance *self, int op, const esp_kv_request *req, es
 {
     if (req == NULL || req->size < sizeof(esp_kv_request))
         return ESP_EINVAL;
-    char buf[160];
+    char buf[ESP_NS_MAX + 1];
     esp_kv_request scoped = *req;
     scoped.size = sizeof(scoped);
     int rc = scoped_ns(self, req->ns, buf, sizeof(buf), &scoped.ns);
@@ -281,7 +292,7 @@ static esp_status h_rec(esp_instance *self, int op, const esp_rec_request *req, 
 {
     if (req == NULL || req->size < sizeof(esp_rec_request))
         return ESP_EINVAL;
-    char buf[160];
+    char buf[ESP_NS_MAX + 1];
     esp_rec_request scoped = *req;
     scoped.size = sizeof(scoped);
     int rc = scoped_ns(self, req->collection, buf, sizeof(buf), &scoped.collection);
@@ -294,11 +305,34 @@ static esp_status h_rec(esp_instance *self, int op, const esp_rec_request *req, 
     return relay_call(esg_store_persistent(), ESG_OP_REC_PUT + op, &scoped, cb, ud);
 }
 
+/*
+ * Plugin timers. The host keeps every pending timer in a list, so that a loop that stops can
+ * close the timers plugins left on it (their callbacks then never run) instead of waiting for
+ * them or leaving handles open.
+ */
 struct esp_timer {
     uv_timer_t handle;
     esp_timer_cb cb;
     void *ud;
+    esg_loop *loop;
+    struct esp_timer *prev, *next;
 };
+
+static pthread_mutex_t timers_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct esp_timer *timers;
+
+static void timer_unlink(struct esp_timer *t)
+{
+    pthread_mutex_lock(&timers_mu);
+    if (t->prev != NULL)
+        t->prev->next = t->next;
+    else
+        timers = t->next;
+    if (t->next != NULL)
+        t->next->prev = t->prev;
+    t->prev = t->next = NULL;
+    pthread_mutex_unlock(&timers_mu);
+}
 
 static void timer_closed(uv_handle_t *h)
 {
@@ -310,6 +344,7 @@ static void timer_fired(uv_timer_t *h)
     struct esp_timer *t = h->data;
     esp_timer_cb cb = t->cb;
     void *ud = t->ud;
+    timer_unlink(t);
     uv_close((uv_handle_t *)&t->handle, timer_closed);
     cb(ud);
 }
@@ -326,9 +361,16 @@ static esp_status h_timer_start(esp_instance *self, int64_t ms, esp_timer_cb cb,
         return ESP_ENOMEM;
     t->cb = cb;
     t->ud = ud;
+    t->loop = loop;
     uv_timer_init(&loop->uv, &t->handle);
     t->handle.data = t;
     uv_timer_start(&t->handle, timer_fired, (uint64_t)ms, 0);
+    pthread_mutex_lock(&timers_mu);
+    t->next = timers;
+    if (timers != NULL)
+        timers->prev = t;
+    timers = t;
+    pthread_mutex_unlock(&timers_mu);
     if (out != NULL)
         *out = t;
     return 0;
@@ -338,8 +380,23 @@ static void h_timer_stop(esp_timer *t)
 {
     if (t == NULL || uv_is_closing((uv_handle_t *)&t->handle))
         return;
+    timer_unlink(t);
     uv_timer_stop(&t->handle);
     uv_close((uv_handle_t *)&t->handle, timer_closed);
+}
+
+void esg_host_close_timers(esg_loop *loop)
+{
+    for (;;) {
+        pthread_mutex_lock(&timers_mu);
+        struct esp_timer *t = timers;
+        while (t != NULL && t->loop != loop)
+            t = t->next;
+        pthread_mutex_unlock(&timers_mu);
+        if (t == NULL)
+            break;
+        h_timer_stop(t);
+    }
 }
 
 typedef struct blocking_job {

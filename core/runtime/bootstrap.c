@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "keys/keys.h"
+#include "plugin/call.h"
 #include "plugin/host.h"
 #include "plugin/registry.h"
 #include "runtime/workers.h"
@@ -232,9 +233,17 @@ void esg_bootstrap_teardown(esg_app *app)
 {
     esg_store_configure(NULL, NULL, NULL);
     esg_keys_reset();
-    esg_plugins_shutdown();
+    /* The pool first: its jobs run plugin code and must finish before instances go. */
     if (app->workers_started)
         esg_workers_stop();
+    /* A call a plugin never completed may still complete from the plugin's own thread: its
+     * instance and code must stay, so the plugins are left loaded (a leak, not a crash). */
+    if (esg_calls_pending() > 0)
+        esg_logf(ESP_LOG_ERROR, "server.plugins_kept",
+                 "%lld plugin calls never completed; plugins are not unloaded",
+                 (long long)esg_calls_pending());
+    else
+        esg_plugins_shutdown();
     if (app->listen_specs != NULL) {
         for (size_t i = 0; app->cfg != NULL && i < app->cfg->server.n_listen; i++)
             free(app->listen_specs[i]);

@@ -99,6 +99,13 @@ void esg_loop_post(esg_loop *loop, esg_task *task)
 {
     task->next = NULL;
     if (current_loop == loop) {
+        /* `closed` is written by this same thread, so it can be read without the lock. Only work
+         * abandoned at shutdown arrives after it (a plugin completing after the drain gave up on
+         * it); running it would touch handles that are gone. */
+        if (loop->closed) {
+            esg_log_event(ESP_LOG_ERROR, "loop.post_after_close", NULL, 0);
+            return;
+        }
         if (loop->local_tail != NULL)
             loop->local_tail->next = task;
         else
@@ -108,21 +115,38 @@ void esg_loop_post(esg_loop *loop, esg_task *task)
         return;
     }
     pthread_mutex_lock(&loop->mu);
+    if (loop->closed) {
+        pthread_mutex_unlock(&loop->mu);
+        esg_log_event(ESP_LOG_ERROR, "loop.post_after_close", NULL, 0);
+        return;
+    }
     if (loop->remote_tail != NULL)
         loop->remote_tail->next = task;
     else
         loop->remote_head = task;
     loop->remote_tail = task;
-    pthread_mutex_unlock(&loop->mu);
+    /* Sent under the lock, so that no wake-up can reach the handle after close has begun. */
     uv_async_send(&loop->wake);
+    pthread_mutex_unlock(&loop->mu);
 }
 
 void esg_loop_close_handles(esg_loop *loop)
 {
-    /* Run what is still queued so no completion is lost, then close. */
-    on_wake(&loop->wake);
-    if (loop->local_head != NULL)
-        on_idle(&loop->idle);
+    /* Run what is still queued, including what those tasks post in turn, so no completion and
+     * no release is lost; then refuse further posts and close. */
+    for (;;) {
+        pthread_mutex_lock(&loop->mu);
+        int remote = loop->remote_head != NULL;
+        if (!remote && loop->local_head == NULL)
+            loop->closed = 1;
+        pthread_mutex_unlock(&loop->mu);
+        if (loop->closed)
+            break;
+        if (remote)
+            on_wake(&loop->wake);
+        if (loop->local_head != NULL)
+            on_idle(&loop->idle);
+    }
     uv_close((uv_handle_t *)&loop->wake, NULL);
     uv_close((uv_handle_t *)&loop->idle, NULL);
     uv_close((uv_handle_t *)&loop->check, NULL);

@@ -27,6 +27,7 @@ typedef struct esg_loop {
     pthread_mutex_t mu; /* protects remote_head/remote_tail */
     esg_task *remote_head;
     esg_task *remote_tail;
+    int closed;           /* set under mu by esg_loop_close_handles(); later posts are dropped */
     esg_task *local_head; /* touched only by the loop thread */
     esg_task *local_tail;
     void *data; /* owner's slot (the runtime's per-loop state) */
@@ -39,14 +40,19 @@ int esg_loop_init(esg_loop *loop, int index);
  * loop's, so that esg_loop_current() finds it. [loop]
  */
 void esg_loop_run(esg_loop *loop);
-/* Closes the loop's own handles; call from the loop thread when the owner stops. [loop] */
+/*
+ * Runs every queued task (and what they post), then refuses further posts and closes the loop's
+ * own handles; call from the loop thread when the owner stops. [loop]
+ */
 void esg_loop_close_handles(esg_loop *loop);
 /* Frees what esg_loop_init() allocated once the loop has stopped. [init] */
 void esg_loop_destroy(esg_loop *loop);
 
 /*
  * Runs `task->run(task)` on `loop`'s thread, after the current callback returns: never inline, so
- * a completion never re-enters its caller. Tasks posted from one thread run in posting order. [any]
+ * a completion never re-enters its caller. Tasks posted from one thread run in posting order.
+ * After esg_loop_close_handles() a post is dropped and logged (work abandoned at shutdown). The
+ * loop's memory must outlive every thread that may still post to it. [any]
  */
 void esg_loop_post(esg_loop *loop, esg_task *task);
 

@@ -15,11 +15,13 @@
 #include "keys/keys.h"
 #include "oidc/discovery.h"
 #include "plugin/call.h"
+#include "plugin/host.h"
 #include "runtime/loop.h"
 #include "runtime/metrics.h"
 #include "runtime/routes.h"
 #include "runtime/server_internal.h"
 #include "runtime/version.h"
+#include "runtime/workers.h"
 #include "util/log.h"
 #include "util/status.h"
 
@@ -35,6 +37,7 @@ typedef struct loop_ctx {
     uv_timer_t grace;      /* drain deadline, then force-close */
     uv_timer_t drain_wait; /* waits for plugin calls still in flight after the drain */
     int drain_waited_ms;
+    int timers_ready; /* grace and drain_wait are initialised */
     esg_task start_task;
     esg_task stop_task;
     pthread_t thread;
@@ -67,6 +70,7 @@ static struct {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t refresh;
     uv_async_t stop_async;
+    int loops_initialized_signals; /* the signal, refresh and stop handles of loop 0 exist */
     int port;
     int status;
 } S;
@@ -196,6 +200,26 @@ static void on_refresh_timer(uv_timer_t *t)
     refresh_jwks(1, NULL);
 }
 
+/* Key stores rotated underneath us: rebuild the JWKS on loop 0 (one request at a time). */
+static _Atomic int rotation_refresh_posted;
+static esg_task rotation_task;
+
+static void run_rotation_refresh(esg_task *t)
+{
+    (void)t;
+    atomic_store(&rotation_refresh_posted, 0);
+    esg_logf(ESP_LOG_INFO, "keys.rotated", "the active keys changed; publishing the JWKS");
+    refresh_jwks(1, NULL);
+}
+
+static void on_keys_rotated(void)
+{
+    if (S.loops == NULL || atomic_load(&S.draining) || atomic_exchange(&rotation_refresh_posted, 1))
+        return;
+    rotation_task.run = run_rotation_refresh;
+    esg_loop_post(&S.loops[0].loop, &rotation_task);
+}
+
 /* ---------------------------------------------------------------------------------------------
  * Requests: routing, access log and metrics.
  */
@@ -235,9 +259,20 @@ static void on_complete(esg_http_req *req, const esg_http_done_info *info, void 
  * Start and stop of each loop.
  */
 
+static void init_timers(loop_ctx *lc)
+{
+    if (lc->timers_ready)
+        return;
+    uv_timer_init(&lc->loop.uv, &lc->grace);
+    uv_timer_init(&lc->loop.uv, &lc->drain_wait);
+    lc->grace.data = lc->drain_wait.data = lc;
+    lc->timers_ready = 1;
+}
+
 static void loop_start(esg_task *t)
 {
     loop_ctx *lc = (loop_ctx *)((char *)t - offsetof(loop_ctx, start_task));
+    init_timers(lc);
     /* Each loop's context is the data its requests carry (esg_http_req_server_data). */
     esg_http_config cfg = S.http_cfg;
     cfg.data = lc;
@@ -252,9 +287,6 @@ static void loop_start(esg_task *t)
         esg_server_request_stop();
         return;
     }
-    uv_timer_init(&lc->loop.uv, &lc->grace);
-    uv_timer_init(&lc->loop.uv, &lc->drain_wait);
-    lc->grace.data = lc->drain_wait.data = lc;
     if (atomic_fetch_add(&S.listening, 1) + 1 == S.n_loops && !atomic_load(&S.draining)) {
         atomic_store(&S.ready, 1);
         esg_log_kv kv[] = {ESG_KV_STR("version", ESG_VERSION), ESG_KV_INT("loops", S.n_loops),
@@ -275,9 +307,12 @@ static void loop_close(loop_ctx *lc)
         esg_http_body_unref(lc->docs[d]);
         lc->docs[d] = NULL;
     }
-    uv_close((uv_handle_t *)&lc->grace, NULL);
-    uv_close((uv_handle_t *)&lc->drain_wait, NULL);
-    if (lc->loop.index == 0) {
+    if (lc->timers_ready) {
+        uv_close((uv_handle_t *)&lc->grace, NULL);
+        uv_close((uv_handle_t *)&lc->drain_wait, NULL);
+    }
+    esg_host_close_timers(&lc->loop);
+    if (lc->loop.index == 0 && S.loops_initialized_signals) {
         uv_close((uv_handle_t *)&S.sig_term, NULL);
         uv_close((uv_handle_t *)&S.sig_int, NULL);
         uv_close((uv_handle_t *)&S.sig_hup, NULL);
@@ -288,21 +323,27 @@ static void loop_close(loop_ctx *lc)
 }
 
 /*
- * After the HTTP drain, plugin calls may still be finishing (a late completion is posted to the
- * loop that started the call), so the loop's wake-up handle must stay open until they are done.
+ * After the HTTP drain, plugin calls and blocking jobs may still be finishing (their completions
+ * are posted to the loop that started them), so every loop keeps its wake-up handle open until
+ * none is left anywhere, or until the grace period says to give up.
  */
+static int work_left(void)
+{
+    return esg_calls_pending() > 0 || esg_workers_outstanding() > 0;
+}
+
 static void on_drain_wait(uv_timer_t *t)
 {
     loop_ctx *lc = t->data;
-    if (esg_calls_pending() > 0 && lc->drain_waited_ms < 5000) {
+    if (work_left() && lc->drain_waited_ms < (int)S.s->shutdown_timeout_ms) {
         lc->drain_waited_ms += 10;
         uv_timer_start(&lc->drain_wait, on_drain_wait, 10, 0);
         return;
     }
-    if (esg_calls_pending() > 0)
+    if (work_left())
         esg_logf(ESP_LOG_WARN, "server.calls_abandoned",
-                 "%lld plugin calls never completed; stopping anyway",
-                 (long long)esg_calls_pending());
+                 "%lld plugin calls and %lld blocking jobs never completed; stopping anyway",
+                 (long long)esg_calls_pending(), (long long)esg_workers_outstanding());
     loop_close(lc);
 }
 
@@ -326,11 +367,9 @@ static void on_grace(uv_timer_t *t)
 static void loop_stop(esg_task *t)
 {
     loop_ctx *lc = (loop_ctx *)((char *)t - offsetof(loop_ctx, stop_task));
+    init_timers(lc);
     if (lc->http == NULL) {
         /* Never started listening (start-up failure): nothing to drain. */
-        uv_timer_init(&lc->loop.uv, &lc->grace);
-        uv_timer_init(&lc->loop.uv, &lc->drain_wait);
-        lc->grace.data = lc->drain_wait.data = lc;
         on_drain_wait(&lc->drain_wait);
         return;
     }
@@ -509,17 +548,31 @@ static int loop_count(void)
 
 static void teardown(void)
 {
+    esg_keys_on_rotation(NULL);
+    /* Blocking jobs still queued run now; their completions reach closed loops and are dropped.
+     * The pool must be gone before the loops' memory, which its threads post to. */
+    esg_workers_stop();
+    int abandoned = esg_calls_pending() > 0;
     for (int i = 0; S.loops != NULL && i < S.n_loops; i++) {
         loop_ctx *lc = &S.loops[i];
         for (size_t f = 0; f < lc->n_fds; f++) {
             if (lc->fds[f] >= 0)
                 close(lc->fds[f]);
         }
-        for (int d = 0; d < ESG_DOC_COUNT; d++)
-            esg_http_body_unref(lc->docs[d]);
-        esg_loop_destroy(&lc->loop);
+        if (!lc->loop.closed) {
+            /* A loop that never ran (start-up failed): close its handles (and drop its documents)
+             * as a stopping loop does. */
+            esg_loop_set_current(&lc->loop);
+            loop_close(lc);
+            uv_run(&lc->loop.uv, UV_RUN_DEFAULT);
+            esg_loop_set_current(NULL);
+        }
+        if (!abandoned)
+            esg_loop_destroy(&lc->loop);
     }
-    free(S.loops);
+    /* A plugin may still complete an abandoned call and post to its loop: keep that memory. */
+    if (!abandoned)
+        free(S.loops);
     esg_http_router_free(S.router);
     for (size_t i = 0; S.patterns != NULL && i < S.n_routes; i++)
         free(S.patterns[i]);
@@ -602,6 +655,8 @@ int esg_server_run(const esg_server_settings *s)
     uv_timer_init(&lc0->loop.uv, &S.refresh);
     uv_timer_start(&S.refresh, on_refresh_timer, s->jwks_refresh_ms, s->jwks_refresh_ms);
     uv_async_init(&lc0->loop.uv, &S.stop_async, on_stop_async);
+    S.loops_initialized_signals = 1;
+    esg_keys_on_rotation(on_keys_rotated);
     signal(SIGPIPE, SIG_IGN);
 
     for (int i = 0; i < S.n_loops; i++) {

@@ -15,11 +15,17 @@ static pthread_t *threads;
 static int n_threads;
 static int stopping;
 static _Atomic int64_t queued;
+static _Atomic int64_t outstanding; /* submitted and whose `done` has not run yet */
+
+/* Jobs waiting per thread before submissions are refused: beyond it the back end cannot keep
+ * up, and queueing more only turns every request into a timeout. */
+#define QUEUE_PER_THREAD 1024
 
 static void run_done(esg_task *t)
 {
     esg_work *w = (esg_work *)t;
-    w->done(w);
+    w->done(w); /* may free w */
+    atomic_fetch_sub(&outstanding, 1);
 }
 
 static void *worker_main(void *arg)
@@ -56,6 +62,8 @@ int esg_workers_start(int n)
     if (threads == NULL)
         return ESP_ENOMEM;
     stopping = 0;
+    /* Jobs whose `done` was dropped at a previous shutdown never come back; start from zero. */
+    atomic_store(&outstanding, 0);
     for (n_threads = 0; n_threads < n; n_threads++) {
         if (pthread_create(&threads[n_threads], NULL, worker_main, NULL) != 0) {
             esg_workers_stop();
@@ -75,6 +83,10 @@ int esg_workers_submit(esg_work *w)
         pthread_mutex_unlock(&mu);
         return ESP_EINVAL;
     }
+    if (atomic_load(&queued) >= (int64_t)n_threads * QUEUE_PER_THREAD) {
+        pthread_mutex_unlock(&mu);
+        return ESP_EAGAIN;
+    }
     w->home = home;
     w->next = NULL;
     if (tail != NULL)
@@ -83,6 +95,7 @@ int esg_workers_submit(esg_work *w)
         head = w;
     tail = w;
     atomic_fetch_add(&queued, 1);
+    atomic_fetch_add(&outstanding, 1);
     pthread_cond_signal(&cv);
     pthread_mutex_unlock(&mu);
     return 0;
@@ -104,4 +117,9 @@ void esg_workers_stop(void)
 int64_t esg_workers_queued(void)
 {
     return atomic_load(&queued);
+}
+
+int64_t esg_workers_outstanding(void)
+{
+    return atomic_load(&outstanding);
 }

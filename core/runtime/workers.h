@@ -23,12 +23,18 @@ struct esg_work {
 int esg_workers_start(int n);
 /*
  * Submits a job from a loop thread. Returns 0, or ESP_EINVAL when the pool is not running or the
- * caller is not on a loop thread; then neither function runs. [loop]
+ * caller is not on a loop thread, or ESP_EAGAIN when 1024 jobs per thread are already waiting;
+ * then neither function runs. [loop]
  */
 int esg_workers_submit(esg_work *w);
-/* Finishes queued jobs, then stops and joins the threads. [init] */
+/*
+ * Finishes queued jobs, then stops and joins the threads. Their `done` posts reach loops that are
+ * still open; posts to closed loops are dropped. [init]
+ */
 void esg_workers_stop(void);
 /* Jobs queued and not yet started, for metrics. [any] */
 int64_t esg_workers_queued(void);
+/* Jobs submitted whose `done` has not run yet: the drain at shutdown waits for 0. [any] */
+int64_t esg_workers_outstanding(void);
 
 #endif

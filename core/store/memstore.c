@@ -19,8 +19,10 @@
 #include "util/clock.h"
 #include "util/str.h"
 
-#define SHARDS            64
-#define MAX_KEY           512
+#define SHARDS            64 /* chosen by the top 6 bits of the hash; buckets use the low bits */
+#define SHARD_SHIFT       58
+#define MAX_KEY           ESP_KEY_MAX
+#define MAX_TTL_MS        (INT64_C(400) * 86400 * 1000) /* longest lifetime of an in-flight entry */
 #define SWEEP_INTERVAL_MS 1000
 
 typedef struct entry {
@@ -107,7 +109,7 @@ static void free_entry(entry *e)
     free(e);
 }
 
-/* Builds "ns\0key" in `out` (MAX_KEY + 66 bytes). */
+/* Builds "ns\0key" in `out` (ESP_NS_MAX + 1 + MAX_KEY bytes). */
 static size_t compose(const esp_kv_request *req, char *out)
 {
     memcpy(out, req->ns.ptr, req->ns.len);
@@ -181,7 +183,7 @@ static int grow(shard *s)
 
 static int check_request(memstore *m, const esp_kv_request *req, int with_value)
 {
-    if (req->ns.len == 0 || req->ns.len > 64 || req->key.len == 0 || req->key.len > MAX_KEY)
+    if (req->ns.len == 0 || req->ns.len > ESP_NS_MAX || req->key.len == 0 || req->key.len > MAX_KEY)
         return ESP_EINVAL;
     if (with_value && (int64_t)req->value.len > m->max_value)
         return ESP_ETOOBIG;
@@ -231,12 +233,12 @@ static esp_status kv_op(void *inst, const esp_kv_request *req, esp_call *call, i
     int rc = check_request(m, req, with_value);
     if (rc != 0)
         return rc;
-    if ((op == ESP_KV_PUT || op == ESP_KV_INCR) && req->ttl_ms <= 0)
+    if ((op == ESP_KV_PUT || op == ESP_KV_INCR) && (req->ttl_ms <= 0 || req->ttl_ms > MAX_TTL_MS))
         return ESP_EINVAL;
-    char key[MAX_KEY + 66];
+    char key[ESP_NS_MAX + 1 + MAX_KEY];
     size_t len = compose(req, key);
     uint64_t h = siphash13((const unsigned char *)key, len, m->sip_k0, m->sip_k1);
-    shard *s = &m->shards[h % SHARDS];
+    shard *s = &m->shards[h >> SHARD_SHIFT];
     int64_t now = esg_now_ms();
 
     pthread_mutex_lock(&s->mu);
@@ -289,7 +291,12 @@ static esp_status kv_op(void *inst, const esp_kv_request *req, esp_call *call, i
             if (rc != 0)
                 break;
         }
-        e->count += req->delta;
+        int64_t next;
+        if (__builtin_add_overflow(e->count, req->delta, &next)) {
+            rc = ESP_ETOOBIG;
+            break;
+        }
+        e->count = next;
         res.count = e->count;
         res.ttl_ms = e->expires_ms - now;
         break;

@@ -586,6 +586,8 @@ typedef struct esp_key_binder_v1 {
 enum esp_key_state {
     ESP_KEY_ACTIVE = 1,  /* used for new signatures */
     ESP_KEY_RETIRED = 2, /* kept in the JWKS so that earlier signatures still verify */
+    ESP_KEY_NEXT = 3,    /* published in the JWKS ahead of use, so that relying parties have it
+                            before the first signature; not signing yet */
 };
 
 /* Public description of one key. */
@@ -821,8 +823,12 @@ typedef struct esp_otp_notifier_v1 {
  *     even across server instances, and kv_put with ESP_KV_NX succeeds for exactly one caller.
  *   - records: persistent JSON documents in collections (clients, consents, bindings), with a
  *     primary key and optional secondary index values, some of them unique.
- * Namespaces and collections are [a-z0-9_:.-]{1,64}; keys are at most 512 bytes.
+ * Storage plugins accept namespaces and collections of [a-z0-9_:.-]{1,ESP_NS_MAX} and keys of at
+ * most ESP_KEY_MAX bytes. Plugins that use storage through host->kv() and host->rec() name their
+ * namespaces [a-z0-9_.-]{1,64}; the host prefixes them with "<instance name>:".
  */
+#define ESP_NS_MAX  160
+#define ESP_KEY_MAX 512
 
 enum esp_kv_mode {
     ESP_KV_SET = 0, /* create or replace */
@@ -1036,9 +1042,10 @@ typedef struct esp_host {
     /* -- storage [loop] ---------------------------------------------------------------------- */
 
     /*
-     * The in-flight key-value store, with `req->ns` prefixed by the calling instance's name so that
-     * plugins cannot see each other's entries. `op` is 0 put, 1 get, 2 take, 3 del, 4 incr (enum
-     * esp_kv_op). The callback receives esp_kv_result. Returns 0, ESP_EINVAL or ESP_ETOOBIG.
+     * The in-flight key-value store, with `req->ns` ([a-z0-9_.-]{1,64}) prefixed by the calling
+     * instance's name so that plugins cannot see each other's entries. `op` is 0 put, 1 get,
+     * 2 take, 3 del, 4 incr (enum esp_kv_op). The callback receives esp_kv_result. Returns 0,
+     * ESP_EINVAL, ESP_ETOOBIG or ESP_EUNAVAIL (no store configured).
      */
     esp_status (*kv)(esp_instance *self, int op, const esp_kv_request *req, esp_done_cb cb,
                      void *ud);
@@ -1059,7 +1066,8 @@ typedef struct esp_host {
                               esp_timer **timer);
     /*
      * [loop] Stops a timer that has not fired yet, on the loop thread that started it; the
-     * callback will not run. A fired or stopped timer must not be passed again.
+     * callback will not run. A fired or stopped timer must not be passed again. When the server
+     * stops, timers still pending are stopped by the host and their callbacks never run.
      */
     void (*timer_stop)(esp_timer *timer);
     /*

@@ -2,14 +2,17 @@
  * keystore-file: signing and encryption keys as PEM files in a directory.
  *
  * Layout of `dir` (created with mode 0700):
- *   keys.json     the key list: kid, alg, use, file, created_at, retired_at, expires_at
+ *   keys.json     the key list: kid, alg, use, created_at, activates_at, retired_at, expires_at
  *   <kid>.pem     one private key each (PKCS#8, mode 0600; encrypted when `passphrase` is set)
  *   .lock         flock()ed while the list is rewritten, so the server and the rotation command
  *                 never interleave their writes
  *
- * One active key per algorithm signs; rotation adds a new active key and retires the previous
- * one, which stays in the JWKS for `retain` so that tokens it signed still verify, then leaves
- * the list and its file is deleted. The kid is the RFC 7638 thumbprint of the public key.
+ * One active key per algorithm signs. A scheduled rotation (a key older than `rotate_after`)
+ * adds the next key `publish_ahead` before it starts signing, so relying parties see it in the
+ * JWKS first; when it activates, the previous key retires and stays in the JWKS for `retain` so
+ * that tokens it signed still verify, then leaves the list and its file is deleted. An explicit
+ * rotation (the rotate operation, e.g. after a compromise) activates the new key at once. The kid
+ * is the RFC 7638 thumbprint of the public key.
  * keys.json is replaced atomically (write, fsync, rename), and a running server notices a
  * rotation made by another process through the file's modification time.
  *
@@ -44,8 +47,9 @@ typedef struct key {
     char alg[16];
     char use[4];
     int64_t created_at;
-    int64_t retired_at; /* 0 while active */
-    int64_t expires_at; /* 0 while active; set when retired */
+    int64_t activates_at; /* signs from then on (unless retired); later than now: a next key */
+    int64_t retired_at;   /* 0 while active or next */
+    int64_t expires_at;   /* 0 while active; set when retired */
     EVP_PKEY *pkey;
     char *public_jwk; /* compact JSON */
 } key;
@@ -57,6 +61,7 @@ typedef struct ks {
     char *passphrase;
     int rsa_bits;
     int64_t rotate_after_s; /* 0: never automatically */
+    int64_t publish_ahead_s;
     int64_t retain_s;
     char algs[8][16];
     size_t n_algs;
@@ -185,9 +190,10 @@ static int write_list(const ks *s, const key *keys, size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I}", "kid", keys[i].kid,
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I}", "kid", keys[i].kid,
                                               "alg", keys[i].alg, "use", keys[i].use, "created_at",
-                                              (json_int_t)keys[i].created_at, "retired_at",
+                                              (json_int_t)keys[i].created_at, "activates_at",
+                                              (json_int_t)keys[i].activates_at, "retired_at",
                                               (json_int_t)keys[i].retired_at, "expires_at",
                                               (json_int_t)keys[i].expires_at));
     }
@@ -242,10 +248,10 @@ static int read_list(const ks *s, key *keys, size_t *n, struct timespec *mtime)
     json_array_foreach(list, i, item)
     {
         const char *kid = NULL, *alg = NULL, *use = NULL;
-        json_int_t created = 0, retired = 0, expires = 0;
-        if (json_unpack(item, "{s:s,s:s,s:s,s:I,s:I,s:I}", "kid", &kid, "alg", &alg, "use", &use,
-                        "created_at", &created, "retired_at", &retired, "expires_at",
-                        &expires) != 0 ||
+        json_int_t created = 0, activates = 0, retired = 0, expires = 0;
+        if (json_unpack(item, "{s:s,s:s,s:s,s:I,s?I,s:I,s:I}", "kid", &kid, "alg", &alg, "use",
+                        &use, "created_at", &created, "activates_at", &activates, "retired_at",
+                        &retired, "expires_at", &expires) != 0 ||
             strlen(kid) >= sizeof(keys[0].kid) || strlen(alg) >= sizeof(keys[0].alg) ||
             strlen(use) >= sizeof(keys[0].use) || strchr(kid, '/') || strchr(kid, '.')) {
             rc = ESP_EIO;
@@ -257,6 +263,7 @@ static int read_list(const ks *s, key *keys, size_t *n, struct timespec *mtime)
         snprintf(k->alg, sizeof(k->alg), "%s", alg);
         snprintf(k->use, sizeof(k->use), "%s", use);
         k->created_at = created;
+        k->activates_at = activates;
         k->retired_at = retired;
         k->expires_at = expires;
         char real_kid[64];
@@ -301,6 +308,69 @@ static void unlock_dir(int fd)
     }
 }
 
+/* When a key started (or starts) signing: its activation, or its creation for lists written
+ * before activation times existed. */
+static int64_t service_start(const key *k)
+{
+    return k->activates_at != 0 ? k->activates_at : k->created_at;
+}
+
+/* The key of `alg` that signs at `now`: not retired, activated, and the latest to activate. */
+static key *current_key(key *keys, size_t n, const char *alg, int64_t now)
+{
+    key *cur = NULL;
+    for (size_t i = 0; i < n; i++) {
+        key *k = &keys[i];
+        if (k->retired_at != 0 || strcmp(k->alg, alg) != 0 || service_start(k) > now)
+            continue;
+        if (cur == NULL || service_start(k) > service_start(cur) ||
+            (service_start(k) == service_start(cur) && k->created_at > cur->created_at))
+            cur = k;
+    }
+    return cur;
+}
+
+/* The key of `alg` published ahead of use, if any. */
+static key *next_key(key *keys, size_t n, const char *alg, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].retired_at == 0 && strcmp(keys[i].alg, alg) == 0 &&
+            service_start(&keys[i]) > now)
+            return &keys[i];
+    }
+    return NULL;
+}
+
+/* Whether update_keys() has anything to do: expiries, retirements, or a rotation that is due. */
+static int needs_update(const ks *s, key *keys, size_t n, int64_t now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].expires_at != 0 && keys[i].expires_at <= now)
+            return 1;
+    }
+    for (size_t a = 0; a < s->n_algs; a++) {
+        key *cur = current_key(keys, n, s->algs[a], now);
+        if (cur == NULL)
+            return 1;
+        for (size_t i = 0; i < n; i++) {
+            /* A key superseded by a newer activation, not yet marked retired. */
+            if (&keys[i] != cur && keys[i].retired_at == 0 && strcmp(keys[i].alg, cur->alg) == 0 &&
+                service_start(&keys[i]) <= now)
+                return 1;
+        }
+        if (s->rotate_after_s > 0 && now - service_start(cur) >= s->rotate_after_s &&
+            next_key(keys, n, s->algs[a], now) == NULL)
+            return 1;
+    }
+    return 0;
+}
+
+static void retire(const ks *s, key *k, int64_t at)
+{
+    k->retired_at = at;
+    k->expires_at = at + s->retain_s;
+}
+
 /*
  * Brings the key list up to date under the directory lock: adds an active key for every
  * configured algorithm that lacks one (or, when `force_alg` is set, for that algorithm even if
@@ -337,15 +407,22 @@ static int update_keys(ks *s, const char *force_alg, key *out, size_t *n_out,
     }
     for (size_t a = 0; a < s->n_algs; a++) {
         const char *alg = s->algs[a];
-        key *active = NULL;
-        for (size_t i = 0; i < n; i++) {
-            if (keys[i].retired_at == 0 && strcmp(keys[i].alg, alg) == 0)
-                active = &keys[i];
+        key *cur = current_key(keys, n, alg, now);
+        key *next = next_key(keys, n, alg, now);
+        /* A next key that has activated retires its predecessors, from its activation on. */
+        for (size_t i = 0; cur != NULL && i < n; i++) {
+            if (&keys[i] != cur && keys[i].retired_at == 0 && strcmp(keys[i].alg, alg) == 0 &&
+                service_start(&keys[i]) <= now) {
+                retire(s, &keys[i], service_start(cur));
+                changed = 1;
+            }
         }
         int forced = force_alg && (strcmp(force_alg, "*") == 0 || strcmp(force_alg, alg) == 0);
-        int aged = active && s->rotate_after_s > 0 && now - active->created_at >= s->rotate_after_s;
-        if (active && !forced && !aged)
+        int aged = cur && s->rotate_after_s > 0 && now - service_start(cur) >= s->rotate_after_s;
+        if (!forced && cur != NULL && (!aged || next != NULL))
             continue;
+        if (!forced && cur == NULL && next != NULL)
+            continue; /* the next key takes over when it activates */
         if (n >= MAX_KEYS) {
             rc = ESP_ETOOBIG;
             goto out;
@@ -360,19 +437,25 @@ static int update_keys(ks *s, const char *force_alg, key *out, size_t *n_out,
         snprintf(k->alg, sizeof(k->alg), "%s", alg);
         snprintf(k->use, sizeof(k->use), "%s", use_of(alg));
         k->created_at = now;
+        /* A scheduled rotation publishes ahead; an explicit one (or the first key) signs now. */
+        int ahead = !forced && cur != NULL && s->publish_ahead_s > 0;
+        k->activates_at = ahead ? now + s->publish_ahead_s : now;
         if ((rc = write_private(s, k)) != 0) {
             free_key(k);
             goto out;
         }
         n++;
-        if (active) {
-            /* Re-find: the array did not move, but be explicit about which key retires. */
-            active->retired_at = now;
-            active->expires_at = now + s->retain_s;
+        if (!ahead) {
+            if (cur != NULL)
+                retire(s, cur, now);
+            if (next != NULL)
+                retire(s, next, now);
         }
         changed = 1;
         s->host->log(s->self, ESP_LOG_INFO, "new %s key %s%s", alg, k->kid,
-                     active ? " (previous key retired)" : "");
+                     ahead ? " (published ahead, signs later)"
+                     : cur ? " (previous key retired)"
+                           : "");
     }
     if (changed && (rc = write_list(s, keys, n)) != 0)
         goto out;
@@ -442,9 +525,14 @@ static esp_status op_keys(void *inst, esp_call *call)
     start_age_rotation(s);
     esp_key_info infos[MAX_KEYS];
     const esp_key_info *list[MAX_KEYS];
+    int64_t now = s->host->wall_ms() / 1000;
     pthread_rwlock_rdlock(&s->lock);
     for (size_t i = 0; i < s->n_keys; i++) {
-        const key *k = &s->keys[i];
+        key *k = &s->keys[i];
+        uint32_t state = k->retired_at != 0                                  ? ESP_KEY_RETIRED
+                         : service_start(k) > now                            ? ESP_KEY_NEXT
+                         : current_key(s->keys, s->n_keys, k->alg, now) == k ? ESP_KEY_ACTIVE
+                                                                             : ESP_KEY_RETIRED;
         infos[i] = (esp_key_info){sizeof(esp_key_info),
                                   {k->kid, strlen(k->kid)},
                                   {k->alg, strlen(k->alg)},
@@ -452,7 +540,7 @@ static esp_status op_keys(void *inst, esp_call *call)
                                   {k->public_jwk, strlen(k->public_jwk)},
                                   k->created_at,
                                   k->expires_at,
-                                  k->retired_at ? ESP_KEY_RETIRED : ESP_KEY_ACTIVE};
+                                  state};
         list[i] = &infos[i];
     }
     esp_keys_result res = {sizeof(res), list, s->n_keys};
@@ -466,16 +554,23 @@ static esp_status op_keys(void *inst, esp_call *call)
 static int pick(ks *s, esp_str kid, esp_str alg, const char *use, EVP_PKEY **pkey, char out_kid[64])
 {
     int rc = ESP_ENOTFOUND;
+    char alg_name[16];
+    if (alg.len >= sizeof(alg_name))
+        return ESP_ENOTFOUND;
+    memcpy(alg_name, alg.ptr, alg.len);
+    alg_name[alg.len] = '\0';
+    int64_t now = s->host->wall_ms() / 1000;
     pthread_rwlock_rdlock(&s->lock);
+    key *cur = current_key(s->keys, s->n_keys, alg_name, now);
     for (size_t i = 0; i < s->n_keys; i++) {
-        const key *k = &s->keys[i];
-        if (strcmp(k->use, use) != 0 || strlen(k->alg) != alg.len ||
-            memcmp(k->alg, alg.ptr, alg.len) != 0)
+        key *k = &s->keys[i];
+        if (strcmp(k->use, use) != 0 || strcmp(k->alg, alg_name) != 0)
             continue;
         int match = kid.len ? (strlen(k->kid) == kid.len && memcmp(k->kid, kid.ptr, kid.len) == 0)
-                            : k->retired_at == 0;
-        /* Retired keys still decrypt, but only the active key signs. */
-        if (match && kid.len && strcmp(use, "sig") == 0 && k->retired_at != 0)
+                            : k == cur;
+        /* Only the current key signs (not a next key, not a retired one); any listed key of the
+         * right kid decrypts, since data may have been encrypted to it while it was published. */
+        if (match && strcmp(use, "sig") == 0 && k != cur)
             match = 0;
         if (match) {
             EVP_PKEY_up_ref(k->pkey);
@@ -546,10 +641,15 @@ static esp_status op_decrypt(void *inst, const esp_decrypt_request *req, esp_cal
     return 0;
 }
 
+/*
+ * A rotation on the worker pool (key generation and fsync block): either asked for by the rotate
+ * operation (`call` set, the algorithm forced), or started by a key listing because a scheduled
+ * rotation, an activation or an expiry is due (`call` NULL).
+ */
 typedef struct rotation {
     ks *s;
     esp_call *call;
-    char alg[16];
+    char alg[16]; /* forced algorithm, "*" for all; empty for a scheduled update */
     key keys[MAX_KEYS];
     size_t n;
     struct timespec mtime;
@@ -559,67 +659,42 @@ typedef struct rotation {
 static void rotate_work(void *ud)
 {
     rotation *r = ud;
-    r->rc = update_keys(r->s, r->alg, r->keys, &r->n, &r->mtime);
+    r->rc = update_keys(r->s, r->alg[0] ? r->alg : NULL, r->keys, &r->n, &r->mtime);
 }
 
 static void rotate_done(void *ud)
 {
     rotation *r = ud;
-    if (r->rc == 0) {
-        install(r->s, r->keys, r->n, &r->mtime);
-        r->s->host->call_done(r->call, NULL);
+    ks *s = r->s;
+    if (r->rc == 0)
+        install(s, r->keys, r->n, &r->mtime);
+    if (r->call != NULL) {
+        if (r->rc == 0)
+            s->host->call_done(r->call, NULL);
+        else
+            s->host->call_fail(r->call, r->rc, NULL, "rotation failed");
     } else {
-        r->s->host->call_fail(r->call, r->rc, NULL, "rotation failed");
+        if (r->rc != 0)
+            s->host->log(s->self, ESP_LOG_ERROR, "scheduled key update failed: %s",
+                         s->host->strerror(r->rc));
+        atomic_store(&s->rotating, 0);
     }
     free(r);
 }
 
-/* Age-triggered rotation in a long-running server: the server lists the keys every minute, and
- * when an active key has outlived rotate_after, a rotation runs in the background. The new key
- * shows up in the next listing. */
-typedef struct age_rotation {
-    ks *s;
-    key keys[MAX_KEYS];
-    size_t n;
-    struct timespec mtime;
-    int rc;
-} age_rotation;
-
-static void age_work(void *ud)
-{
-    age_rotation *r = ud;
-    r->rc = update_keys(r->s, NULL, r->keys, &r->n, &r->mtime);
-}
-
-static void age_done(void *ud)
-{
-    age_rotation *r = ud;
-    if (r->rc == 0)
-        install(r->s, r->keys, r->n, &r->mtime);
-    else
-        r->s->host->log(r->s->self, ESP_LOG_ERROR, "scheduled key rotation failed: %s",
-                        r->s->host->strerror(r->rc));
-    atomic_store(&r->s->rotating, 0);
-    free(r);
-}
-
+/* Starts a scheduled update when a listing finds one due (the server lists keys every minute). */
 static void start_age_rotation(ks *s)
 {
     int64_t now = s->host->wall_ms() / 1000;
-    int due = 0;
     pthread_rwlock_rdlock(&s->lock);
-    for (size_t i = 0; s->rotate_after_s > 0 && i < s->n_keys; i++)
-        due |= s->keys[i].retired_at == 0 && now - s->keys[i].created_at >= s->rotate_after_s;
-    /* Retired keys past their retention are dropped by the same pass. */
-    for (size_t i = 0; i < s->n_keys; i++)
-        due |= s->keys[i].expires_at != 0 && s->keys[i].expires_at <= now;
+    int due = needs_update(s, s->keys, s->n_keys, now);
     pthread_rwlock_unlock(&s->lock);
     if (!due || atomic_exchange(&s->rotating, 1))
         return;
-    age_rotation *r = calloc(1, sizeof(*r));
+    rotation *r = calloc(1, sizeof(*r));
     if (r != NULL)
         r->s = s;
-    if (r == NULL || s->host->submit_blocking(s->self, age_work, age_done, r) != 0) {
+    if (r == NULL || s->host->submit_blocking(s->self, rotate_work, rotate_done, r) != 0) {
         free(r);
         atomic_store(&s->rotating, 0);
     }
@@ -685,6 +760,7 @@ static esp_status create(const esp_host *host, esp_instance *self, void *state,
     s->rsa_bits = (int)host->value_int(host->value_get(config, "rsa_bits"), 2048);
     s->rotate_after_s = host->value_int(host->value_get(config, "rotate_after"), 0) / 1000;
     s->retain_s = host->value_int(host->value_get(config, "retain"), 172800000) / 1000;
+    s->publish_ahead_s = host->value_int(host->value_get(config, "publish_ahead"), 600000) / 1000;
     const esp_value *algs = host->value_get(config, "algorithms");
     int rc = ESP_ECONFIG;
     s->dir = strndup(dir.ptr ? dir.ptr : "", dir.len);
@@ -745,6 +821,10 @@ static const esp_option options[] = {
     {sizeof(esp_option), "rotate_after", ESP_OPT_DURATION, 0, "90d",
      "Age after which a key is replaced, at start or while running; 0 never.", 0,
      INT64_C(3650) * 86400000, NULL, 0, NULL},
+    {sizeof(esp_option), "publish_ahead", ESP_OPT_DURATION, 0, "10m",
+     "How long a scheduled next key is in the JWKS before it signs; longer than relying parties "
+     "cache the JWKS.",
+     0, INT64_C(30) * 86400000, NULL, 0, NULL},
     {sizeof(esp_option), "retain", ESP_OPT_DURATION, 0, "2d",
      "How long a retired key stays in the JWKS; longer than any token it signed lives.", 60000,
      INT64_C(365) * 86400000, NULL, 0, NULL},

@@ -4,6 +4,8 @@
  * kid, so that the tests can drive every completion path through the real host.
  */
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -69,6 +71,9 @@ static void *complete_later(void *arg)
     return NULL;
 }
 
+/* Invocations of "slow" (blocking variant), reported by "count". */
+static _Atomic int slow_calls;
+
 static int kid_is(const esp_sign_request *req, const char *s)
 {
     return req->kid.len == strlen(s) && memcmp(req->kid.ptr, s, req->kid.len) == 0;
@@ -81,6 +86,17 @@ __attribute__((unused)) static esp_status sign(void *p, const esp_sign_request *
     esp_sign_result res = {sizeof(res), ESP_STR_LIT("k1"), ESP_STR_LIT("signature")};
     if (kid_is(req, "sync")) {
         h->call_done(call, &res);
+    } else if (kid_is(req, "slow")) {
+        /* The blocking variant runs on a worker thread, where blocking is allowed. */
+        atomic_fetch_add(&slow_calls, 1);
+        struct timespec ts = {0, 200L * 1000000L};
+        nanosleep(&ts, NULL);
+        h->call_done(call, &res);
+    } else if (kid_is(req, "count")) {
+        char n[16];
+        snprintf(n, sizeof(n), "%d", atomic_load(&slow_calls));
+        esp_sign_result cnt = {sizeof(cnt), ESP_STR_LIT("k1"), {n, strlen(n)}};
+        h->call_done(call, &cnt);
     } else if (kid_is(req, "double")) {
         h->call_done(call, &res);
         /* A second completion must be refused, not delivered. */
@@ -137,7 +153,11 @@ static const esp_capability cap = {
     .size = sizeof(esp_capability),
     .kind = ESP_KIND_KEY_STORE,
     .kind_version = 1,
+#if defined(VARIANT_BLOCKING)
+    .flags = ESP_CAP_BLOCKING,
+#else
     .flags = 0,
+#endif
 #if defined(VARIANT_BAD_TYPE)
     .type = "Bad Type",
 #else

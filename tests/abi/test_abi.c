@@ -16,6 +16,8 @@
 #include "plugin/host.h"
 #include "plugin/registry.h"
 #include "runtime/loop.h"
+#include "runtime/workers.h"
+#include "test_loop.h"
 #include "util/clock.h"
 
 static void expect_refused(const char *variant, int status, const char *needle)
@@ -227,6 +229,41 @@ static void test_unsupported_and_bad_requests(void **state)
     assert_int_equal(o.calls, 0);
 }
 
+/* A blocking plugin whose calls time out while they wait for the one worker: they are answered
+ * with ESP_ETIMEDOUT and never run afterwards (no write the caller was told failed, no backlog). */
+static void test_blocking_calls_that_timed_out_do_not_run(void **state)
+{
+    (void)state;
+    esg_buf err = ESG_BUF_INIT;
+    assert_int_equal(esg_loop_init(&loop, 0), 0);
+    esg_loop_set_current(&loop);
+    assert_int_equal(esg_workers_start(1), 0);
+    assert_int_equal(esg_plugin_load(ABI_PLUGIN_DIR "/abi_blocking.so", &err), 0);
+    assert_int_equal(esg_plugins_init(esg_host_get(), &err), 0);
+    assert_int_equal(esg_instance_create(esg_cap_find(ESP_KIND_KEY_STORE, "test", &err), "ks",
+                                         json_object(), 2000, &inst, &err),
+                     0);
+    outcome o[5];
+    memset(o, 0, sizeof(o));
+    esp_sign_request slow = {sizeof(slow), ESP_STR_LIT("slow"), ESP_STR_LIT("ES256"),
+                             ESP_STR_LIT("data")};
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(esg_call_timeout(inst, ESG_OP_SIGN, &slow, 50, on_sign, &o[i]), 0);
+    for (int i = 0; i < 5; i++) {
+        run_until(called, &o[i]);
+        assert_int_equal(o[i].status, ESP_ETIMEDOUT);
+    }
+    run_until(nothing_pending, NULL);
+    outcome count = sign_with("count", 2000);
+    assert_int_equal(count.status, 0);
+    /* Only the first call had started before its deadline. */
+    assert_string_equal(count.signature, "1");
+    esg_workers_stop();
+    esg_plugins_shutdown();
+    esg_buf_free(&err);
+    assert_int_equal(test_loop_finish(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -237,6 +274,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_completion_after_deadline, setup_good, teardown_good),
         cmocka_unit_test_setup_teardown(test_unsupported_and_bad_requests, setup_good,
                                         teardown_good),
+        cmocka_unit_test(test_blocking_calls_that_timed_out_do_not_run),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

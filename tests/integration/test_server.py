@@ -1,5 +1,6 @@
 """The foundation end to end: discovery, JWKS (verified against a token the key store signed),
 health, readiness, metrics, HTTP limits and timeouts, and graceful shutdown."""
+import base64
 import json
 import os
 import signal
@@ -205,6 +206,21 @@ class Shutdown(unittest.TestCase):
 
 
 class CommandLine(unittest.TestCase):
+    def test_failed_start_exits_cleanly(self):
+        from harness import BASE_CONFIG
+        # 192.0.2.1 (TEST-NET-1) is not an address of this machine: binding it fails after the
+        # loops, routes and keys were set up, which must all be torn down without a crash.
+        config = BASE_CONFIG.replace('listen: ["127.0.0.1:0"]', 'listen: ["192.0.2.1:0"]')
+        srv = Server(config_text=config)
+        try:
+            code, out, err = run_cli(["--config", srv.config_path], timeout=60)
+            self.assertEqual(code, 1, err)
+            self.assertIn("cannot listen on 192.0.2.1:0", err)
+            self.assertNotIn("AddressSanitizer", err)
+            self.assertNotIn("runtime error", err)
+        finally:
+            srv.stop()
+
     def test_version(self):
         code, out, _ = run_cli(["--version"])
         self.assertEqual(code, 0)
@@ -252,25 +268,46 @@ class CommandLine(unittest.TestCase):
             self.assertTrue(old <= kids, "retired keys stay published")
             self.assertEqual(sorted(k["alg"] for k in after["keys"]), ["ES256", "ES256", "RS256"])
 
-    def test_keys_rotate_by_age_while_running(self):
+    def test_scheduled_rotation_publishes_the_next_key_before_it_signs(self):
         from harness import BASE_CONFIG
-        config = BASE_CONFIG.replace("      retain: 1h\n", "      retain: 1h\n      rotate_after: 2s\n")
+        config = BASE_CONFIG.replace(
+            "      retain: 1h\n", "      retain: 1h\n      rotate_after: 2s\n      publish_ahead: 6s\n")
+
+        def kid_of(token):
+            header = token.split(".")[0]
+            return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))["kid"]
+
+        def sign(srv):
+            code, out, err = run_cli(["--config", srv.config_path, "--sign-jwt", '{"sub":"a"}',
+                                      "--alg", "ES256"])
+            self.assertEqual(code, 0, err)
+            return kid_of(out.strip())
+
         with Server(config_text=config) as srv:
             _, _, before = srv.get_json("/.well-known/jwks.json")
             self.assertEqual(len(before["keys"]), 2)
-            # Once the keys are older than 2 s, a key listing (SIGHUP asks for one) starts a
-            # background rotation; a later listing publishes the new keys beside the old ones.
+            old = {k["kid"] for k in before["keys"]}
+            # Once the keys are older than 2 s, a key listing (SIGHUP asks for one) schedules the
+            # next keys; a later listing publishes them beside the current ones.
             deadline = time.monotonic() + 30
-            after = before
-            while time.monotonic() < deadline and len(after["keys"]) < 4:
+            published = before
+            while time.monotonic() < deadline and len(published["keys"]) < 4:
                 srv.signal(signal.SIGHUP)
                 time.sleep(0.2)
-                _, _, after = srv.get_json("/.well-known/jwks.json")
-            self.assertEqual(len(after["keys"]), 4)
-            old = {k["kid"] for k in before["keys"]}
-            self.assertTrue(old <= {k["kid"] for k in after["keys"]})
-            self.assertTrue(srv.events("plugin.log"))
-
+                _, _, published = srv.get_json("/.well-known/jwks.json")
+            self.assertEqual(len(published["keys"]), 4)
+            self.assertTrue(old <= {k["kid"] for k in published["keys"]})
+            # The next keys are published but do not sign yet.
+            self.assertIn(sign(srv), old)
+            # After publish_ahead (6 s, wide enough for slow sanitizer builds to sign in between)
+            # they sign, and relying parties had them in the JWKS already.
+            deadline = time.monotonic() + 30
+            kid = sign(srv)
+            while kid in old and time.monotonic() < deadline:
+                time.sleep(0.2)
+                kid = sign(srv)
+            self.assertNotIn(kid, old)
+            self.assertIn(kid, {k["kid"] for k in published["keys"]})
 
 if __name__ == "__main__":
     unittest.main()

@@ -182,6 +182,18 @@ static void test_kv_basics(void **state)
     big[sizeof(big) - 1] = '\0';
     assert_int_equal(kv(ESP_KV_PUT, "big", big, 60000, ESP_KV_SET).status, ESP_ETOOBIG);
     assert_int_equal(kv(ESP_KV_PUT, "nottl", "v", 0, ESP_KV_SET).status, ESP_EINVAL);
+    /* A time to live that would overflow the clock is refused, not wrapped into the past. */
+    assert_int_equal(kv(ESP_KV_PUT, "forever", "v", INT64_MAX, ESP_KV_SET).status, ESP_EINVAL);
+    /* A counter refuses to overflow and keeps its value. */
+    outcome o2;
+    memset(&o2, 0, sizeof(o2));
+    esp_kv_request big_delta = {
+        sizeof(big_delta), ESP_STR_LIT("test"), ESP_STR_LIT("n"), ESP_STR_NULL, 60000, 0,
+        INT64_MAX};
+    assert_int_equal(esg_kv(ESP_KV_INCR, &big_delta, on_done, &o2), 0);
+    test_loop_until(&loop, called, &o2, 10000);
+    assert_int_equal(o2.status, ESP_ETOOBIG);
+    assert_int_equal(kv(ESP_KV_INCR, "n", NULL, 60000, 0).count, 3);
 }
 
 static void test_kv_ttl(void **state)
