@@ -6,6 +6,7 @@
  * is checked here while filling the struct, with positions taken from the node tree.
  */
 #include "config/config.h"
+#include "config/oidc_schema.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -222,6 +223,8 @@ static void fill_instances(fill_ctx *fc, const section *s, const json_t *value,
                            const esg_yaml_node *node);
 static void fill_keys(fill_ctx *fc, const section *s, const json_t *value,
                       const esg_yaml_node *node);
+static void fill_oidc(fill_ctx *fc, const section *s, const json_t *value,
+                      const esg_yaml_node *node);
 
 #define INSTANCE_LIST(k, kind_, field, what)                                                       \
     {                                                                                              \
@@ -275,6 +278,10 @@ static const section sections[] = {
     {OPTION(.key = "keys", .type = ESP_OPT_OBJECT, .children = keys_options,
             .help = "Token signing keys."),
      fill_keys, 0, 0},
+    {OPTION(.key = "oidc", .type = ESP_OPT_OBJECT, .children = esg_oidc_options,
+            .help = "The OpenID Connect provider: lifetimes, scopes and claims, ACR/AMR, attempt "
+                    "limits, client management."),
+     fill_oidc, 0, 0},
 };
 
 #define N_SECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -660,6 +667,15 @@ static void fill_instances(fill_ctx *fc, const section *s, const json_t *value,
             }
         }
     }
+}
+
+/* The oidc section stays JSON here; core/oidc reads it into its own settings. */
+static void fill_oidc(fill_ctx *fc, const section *s, const json_t *value,
+                      const esg_yaml_node *node)
+{
+    (void)s;
+    (void)node;
+    fc->cfg->oidc = value;
 }
 
 static void fill_keys(fill_ctx *fc, const section *s, const json_t *value,

@@ -163,6 +163,10 @@ typedef struct esg_config {
 
     esg_config_keys keys;
 
+    /* The normalized `oidc` section (borrowed from `json`); core/oidc reads its settings from it.
+     */
+    const json_t *oidc;
+
     json_t *json;      /* the normalized core configuration; owned */
     esg_yaml_doc *doc; /* the file's node tree, kept for instance options; owned */
 } esg_config;

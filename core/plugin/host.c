@@ -440,6 +440,31 @@ static esp_status h_submit_blocking(esp_instance *self, esp_work_fn work, esp_ti
     return rc;
 }
 
+/* Whether a notifier instance lists `channel` among the channels it serves. */
+static int serves_channel(struct esp_instance *inst, esp_str channel)
+{
+    const esp_otp_notifier_v1 *vt = inst->cap->vtable;
+    const char *const *list = vt->channels(inst->inst);
+    for (size_t i = 0; list != NULL && list[i] != NULL && i < 64; i++) {
+        if (strlen(list[i]) == channel.len && memcmp(list[i], channel.ptr, channel.len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+static esp_status h_notify(esp_instance *self, const esp_notify_request *req, esp_done_cb cb,
+                           void *ud)
+{
+    (void)self;
+    if (req == NULL || req->size < sizeof(esp_notify_request))
+        return ESP_EINVAL;
+    for (struct esp_instance *i = esg_instances_first(); i != NULL; i = i->next) {
+        if (i->kind == ESP_KIND_OTP_NOTIFIER && serves_channel(i, req->channel))
+            return relay_call(i, ESG_OP_NOTIFY, req, cb, ud);
+    }
+    return ESP_ENO_CHANNEL;
+}
+
 static int64_t h_now_ms(void)
 {
     return esg_now_ms();
@@ -487,6 +512,7 @@ static const esp_host host = {
     .timer_start = h_timer_start,
     .timer_stop = h_timer_stop,
     .submit_blocking = h_submit_blocking,
+    .notify = h_notify,
 };
 
 const esp_host *esg_host_get(void)

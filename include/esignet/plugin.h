@@ -78,7 +78,7 @@ extern "C" {
 #endif
 
 #define ESP_ABI_MAJOR 1
-#define ESP_ABI_MINOR 0
+#define ESP_ABI_MINOR 1
 
 /* Name of the one symbol a plugin exports. */
 #define ESP_ENTRY_SYMBOL "esp_plugin_describe"
@@ -1076,6 +1076,17 @@ typedef struct esp_host {
      */
     esp_status (*submit_blocking)(esp_instance *self, esp_work_fn work, esp_timer_cb done,
                                   void *ud);
+
+    /* -- ABI 1.1 -------------------------------------------------------------------------- */
+
+    /*
+     * [loop] Delivers an OTP through the first configured OTP notifier instance that serves
+     * `req->channel`. The callback receives no result; failures are ESP_ESEND_OTP or
+     * ESP_EUNAVAIL. Returns 0, ESP_ENO_CHANNEL (no notifier serves that channel) or ESP_EINVAL;
+     * then the callback never runs. Check ESP_HAS(host, esp_host, notify) first.
+     */
+    esp_status (*notify)(esp_instance *self, const esp_notify_request *req, esp_done_cb cb,
+                         void *ud);
 } esp_host;
 
 /* Operations of host->kv(). */

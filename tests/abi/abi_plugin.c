@@ -224,6 +224,8 @@ static const esp_plugin_desc desc = {
 #endif
 #if defined(VARIANT_NEWER_MINOR)
     .abi_minor = ESP_ABI_MINOR + 1,
+#elif defined(VARIANT_OLDER_MINOR)
+    .abi_minor = ESP_ABI_MINOR - 1, /* a plugin built before the last minor release */
 #else
     .abi_minor = ESP_ABI_MINOR,
 #endif

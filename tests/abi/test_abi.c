@@ -37,14 +37,29 @@ static void test_refused_plugins(void **state)
 {
     (void)state;
     expect_refused("wrong_size", ESP_EABI, "descriptor size 8 is smaller");
-    expect_refused("wrong_major", ESP_EABI, "built for plugin ABI 2.0, this server implements 1.0");
-    expect_refused("newer_minor", ESP_EABI, "built for plugin ABI 1.1");
+    char want[128];
+    snprintf(want, sizeof(want), "built for plugin ABI %d.%d, this server implements %d.%d",
+             ESP_ABI_MAJOR + 1, ESP_ABI_MINOR, ESP_ABI_MAJOR, ESP_ABI_MINOR);
+    expect_refused("wrong_major", ESP_EABI, want);
+    snprintf(want, sizeof(want), "built for plugin ABI %d.%d", ESP_ABI_MAJOR, ESP_ABI_MINOR + 1);
+    expect_refused("newer_minor", ESP_EABI, want);
     expect_refused("missing_fn", ESP_EABI, "mandatory function sign is NULL");
     expect_refused("small_vtable", ESP_EABI, "smaller than version 1");
     expect_refused("no_symbol", ESP_EABI, "does not export esp_plugin_describe()");
     expect_refused("bad_type", ESP_EABI, "type must match");
     expect_refused("storage_half", ESP_EABI, "all five kv_* functions");
     expect_refused("does_not_exist", ESP_EIO, "cannot load");
+}
+
+/* Minor versions only add: a plugin built for an older minor loads. */
+static void test_older_minor_loads(void **state)
+{
+    (void)state;
+    esg_buf err = ESG_BUF_INIT;
+    assert_int_equal(esg_plugin_load(ABI_PLUGIN_DIR "/abi_older_minor.so", &err), 0);
+    assert_int_equal(esg_plugins_first()->desc->abi_minor, ESP_ABI_MINOR - 1);
+    esg_plugins_shutdown();
+    esg_buf_free(&err);
 }
 
 static void test_unknown_kind_is_skipped(void **state)
@@ -269,6 +284,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_refused_plugins),
         cmocka_unit_test(test_unknown_kind_is_skipped),
+        cmocka_unit_test(test_older_minor_loads),
         cmocka_unit_test_setup_teardown(test_completion_paths, setup_good, teardown_good),
         cmocka_unit_test_setup_teardown(test_double_completion, setup_good, teardown_good),
         cmocka_unit_test_setup_teardown(test_completion_after_deadline, setup_good, teardown_good),

@@ -22,7 +22,7 @@ test "$exports" = "esp_plugin_describe" || { echo "unexpected exports: $exports"
 esignetd="$work/prefix/bin/esignetd"
 listing=$("$esignetd" --list-plugins "$so")
 echo "$listing"
-grep -q 'audit-jsonl 1.0.0 (plugin ABI 1.0)' <<<"$listing"
+grep -q "audit-jsonl 1.0.0 (plugin ABI $(pkg-config --variable=abi_version esignet-plugin))" <<<"$listing"
 grep -q 'audit sink "jsonl"' <<<"$listing"
 grep -q 'max_queue' <<<"$listing"
 

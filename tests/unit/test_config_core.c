@@ -517,7 +517,8 @@ static void test_dump(void **state)
                            "credential_data",
                            "audit_sinks",
                            "otp_notifiers",
-                           "keys"};
+                           "keys",
+                           "oidc"};
     size_t i = 0;
     const char *key;
     json_t *v;
