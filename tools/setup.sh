@@ -25,6 +25,8 @@ pkgs=(build-essential cmake pkg-config ca-certificates libuv1-dev libssl-dev lib
       libyaml-dev libsqlite3-dev openssl curl)
 if [ "$want_test" -eq 1 ]; then
   pkgs+=(libcmocka-dev clang libclang-rt-14-dev python3 jose librhonabwy-dev procps)
+  # Relying parties for the end-to-end tests (tests/e2e): Apache with mod_auth_openidc.
+  pkgs+=(apache2 libapache2-mod-auth-openidc)
 fi
 if [ "$want_bench" -eq 1 ]; then
   pkgs+=(wrk nginx-light procps)

@@ -1,0 +1,253 @@
+// Debian's Apache with mod_auth_openidc as a relying party: a minimal configuration of its own
+// (no system configuration), started as a foreground process on a free 127.0.0.1 port.
+//
+// The protected area /protected/ holds a server-side-include page that prints the claims
+// mod_auth_openidc passes as environment variables (OIDCPassClaimsAs), and the module's info
+// hook (<redirect_uri>?info=json) returns the ID token and userinfo claims of the session.
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { makeTempDir, pollUntil, randomToken, removeTempDir, stopProcess, trackChild, waitExit } from './util.mjs';
+
+export const APACHE = process.env.APACHE2 || '/usr/sbin/apache2';
+export const MODULES = process.env.APACHE2_MODULES || '/usr/lib/apache2/modules';
+export const OIDC_MODULE = path.join(MODULES, 'mod_auth_openidc.so');
+
+// Modules the configuration needs (core, log_config, unixd are compiled in on Debian).
+const NEEDED = ['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'mime', 'dir', 'include',
+  'headers', 'env', 'auth_openidc'];
+
+// Why Apache with mod_auth_openidc cannot run here, or null.
+export function apacheMissing() {
+  if (!existsSync(APACHE)) return `${APACHE} not found (apt-get install apache2; tools/setup.sh --test)`;
+  for (const m of NEEDED) {
+    if (!existsSync(path.join(MODULES, `mod_${m}.so`))) {
+      return `${path.join(MODULES, `mod_${m}.so`)} not found` +
+        (m === 'auth_openidc' ? ' (apt-get install libapache2-mod-auth-openidc; tools/setup.sh --test)' : '');
+    }
+  }
+  return null;
+}
+
+// The installed mod_auth_openidc version (from dpkg), for reports.
+export function modAuthOpenidcVersion() {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'libapache2-mod-auth-openidc'],
+      { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function apacheVersion() {
+  try {
+    const out = execFileSync(APACHE, ['-v'], { encoding: 'utf8', env: { PATH: process.env.PATH } });
+    return (out.match(/Apache\/[\d.]+/) || ['unknown'])[0];
+  } catch {
+    return 'unknown';
+  }
+}
+
+const PROTECTED_PAGE = `<!DOCTYPE html>
+<html><head><title>protected</title></head><body>
+<h1>protected page</h1>
+<p id="remote-user"><!--#echo var="REMOTE_USER" --></p>
+<p id="sub"><!--#echo var="OIDC_CLAIM_sub" --></p>
+<p id="name"><!--#echo var="OIDC_CLAIM_name" --></p>
+<p id="email"><!--#echo var="OIDC_CLAIM_email" --></p>
+<p id="phone_number"><!--#echo var="OIDC_CLAIM_phone_number" --></p>
+<p id="birthdate"><!--#echo var="OIDC_CLAIM_birthdate" --></p>
+<p id="gender"><!--#echo var="OIDC_CLAIM_gender" --></p>
+<p id="acr"><!--#echo var="OIDC_CLAIM_acr" --></p>
+</body></html>
+`;
+
+// Reads the values the protected page printed: {id: text}.
+export function parseProtectedPage(html) {
+  const out = {};
+  for (const m of html.matchAll(/<p id="([^"]+)">([^<]*)<\/p>/g)) out[m[1]] = m[2];
+  return out;
+}
+
+export class Apache {
+  // oidc: {metadataUrl, clientId, key (from keys.generateKey, RSA), scope, userinfoAlg,
+  // extra (more directives)}
+  constructor(oidc) {
+    this.oidc = oidc;
+    this.proc = null;
+    this.tmp = null;
+    this.port = null;
+    this.stderr = '';
+  }
+
+  get base() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get redirectUri() {
+    return `${this.base}/protected/redirect_uri`;
+  }
+
+  // Prepares the server root for `port` (the redirect URI depends on it, so it is known before
+  // the client is registered).
+  prepare(port) {
+    this.port = port;
+    this.tmp = makeTempDir('esignet-e2e-apache-');
+    const t = this.tmp;
+    for (const d of ['htdocs', 'htdocs/protected', 'logs', 'run', 'cache']) mkdirSync(path.join(t, d));
+    writeFileSync(path.join(t, 'htdocs', 'index.html'), '<!DOCTYPE html><p>public page</p>\n');
+    writeFileSync(path.join(t, 'htdocs', 'protected', 'index.shtml'), PROTECTED_PAGE);
+    const o = this.oidc;
+    const keyFile = path.join(t, 'rp-key.pem');
+    const pubFile = path.join(t, 'rp-pub.pem');
+    writeFileSync(keyFile, o.key.privatePem, { mode: 0o600 });
+    writeFileSync(pubFile, o.key.publicPem);
+    // Run as root (as CI does), Apache switches its children to User/Group: they must be able to
+    // read the documents. The key files are read by the parent while it parses the configuration.
+    let userLines = '';
+    if (process.getuid && process.getuid() === 0) {
+      userLines = 'User nobody\nGroup nogroup\n';
+      chmodSync(t, 0o755);
+      for (const d of ['htdocs', 'htdocs/protected', 'run', 'cache']) chmodSync(path.join(t, d), 0o755);
+      chownSync(path.join(t, 'cache'), 65534, 65534);
+    }
+    const modules = NEEDED.map((m) => `LoadModule ${m}_module ${MODULES}/mod_${m}.so`).join('\n');
+    const conf = `# Generated by tests/e2e/lib/apache.mjs
+ServerRoot "${t}"
+${modules}
+${userLines}Listen 127.0.0.1:${port}
+ServerName 127.0.0.1:${port}
+PidFile "${t}/run/httpd.pid"
+DefaultRuntimeDir "${t}/run"
+Mutex file:${t}/run default
+ErrorLog "${t}/logs/error.log"
+LogLevel warn auth_openidc:info
+LogFormat "%h %l %u %t \\"%r\\" %>s %b" common
+CustomLog "${t}/logs/access.log" common
+TypesConfig /dev/null
+AddType text/html .html .shtml
+StartServers 1
+ServerLimit 1
+ThreadsPerChild 8
+MaxRequestWorkers 8
+Timeout 30
+KeepAlive Off
+DocumentRoot "${t}/htdocs"
+DirectoryIndex index.html index.shtml
+<Directory />
+  AllowOverride None
+  Require all denied
+</Directory>
+<Directory "${t}/htdocs">
+  Options +IncludesNoExec
+  AddOutputFilter INCLUDES .shtml
+  Require all granted
+</Directory>
+
+OIDCProviderMetadataURL ${o.metadataUrl}
+OIDCClientID ${o.clientId}
+# The key files come first: mod_auth_openidc accepts private_key_jwt only once it has keys.
+OIDCPrivateKeyFiles ${o.key.kid}#${keyFile}
+OIDCPublicKeyFiles ${o.key.kid}#${pubFile}
+OIDCProviderTokenEndpointAuth private_key_jwt
+OIDCRedirectURI ${this.redirectUri}
+OIDCCryptoPassphrase ${randomToken(32)}
+OIDCScope "${o.scope || 'openid profile email'}"
+OIDCPKCEMethod S256
+OIDCProviderAuthRequestMethod GET
+OIDCResponseType code
+OIDCUserInfoSignedResponseAlg ${o.userinfoAlg || 'RS256'}
+OIDCIDTokenSignedResponseAlg ${o.idTokenAlg || 'RS256'}
+OIDCPassClaimsAs both
+OIDCRemoteUserClaim sub
+OIDCInfoHook iat access_token id_token userinfo
+OIDCSessionType server-cache
+OIDCCacheType shm
+OIDCHTTPTimeoutShort 10
+OIDCHTTPTimeoutLong 20
+${o.extra || ''}
+<Location /protected>
+  AuthType openid-connect
+  Require valid-user
+</Location>
+`;
+    this.confPath = path.join(t, 'httpd.conf');
+    writeFileSync(this.confPath, conf);
+    return this;
+  }
+
+  // Checks the configuration with apache2 -t; throws with Apache's message.
+  configtest() {
+    try {
+      execFileSync(APACHE, ['-t', '-f', this.confPath], { encoding: 'utf8', stdio: 'pipe', env: { PATH: process.env.PATH } });
+    } catch (e) {
+      throw new Error(`apache2 -t failed:\n${e.stderr || e.message}`);
+    }
+  }
+
+  // Starts apache2 in the foreground (-DFOREGROUND: the parent stays our child process) and
+  // waits until it answers on its port.
+  async start(timeoutMs = 30000) {
+    const proc = trackChild(spawn(APACHE, ['-f', this.confPath, '-DFOREGROUND'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: process.env.PATH, LANG: 'C' },
+    }));
+    this.proc = proc;
+    proc.stderr.on('data', (d) => { this.stderr += d.toString(); });
+    let spawnError = null;
+    proc.on('error', (e) => { spawnError = e; });
+    try {
+      await pollUntil(async () => {
+        if (spawnError) throw Object.assign(new Error(`cannot run ${APACHE}: ${spawnError.message}`), { fatal: true });
+        if (proc.exitCode !== null || proc.signalCode !== null) {
+          const err = new Error(`apache2 exited (${proc.exitCode ?? proc.signalCode}):\n${this.stderr}\n${this.errorLog()}`);
+          err.fatal = true;
+          throw err;
+        }
+        return await this.answers();
+      }, { timeoutMs, what: `apache2 on port ${this.port}` });
+    } catch (e) {
+      if (e.fatal || !this.proc) throw e;
+      // pollUntil wraps the last error; surface a fatal one as it is.
+      if (proc.exitCode !== null) throw new Error(`apache2 exited (${proc.exitCode}):\n${this.stderr}\n${this.errorLog()}`);
+      throw e;
+    }
+    return this;
+  }
+
+  // true once GET / answers 200.
+  answers() {
+    return new Promise((resolve) => {
+      const s = net.connect(this.port, '127.0.0.1');
+      s.setTimeout(2000);
+      s.on('connect', () => {
+        s.end('GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n');
+      });
+      let data = '';
+      s.on('data', (d) => { data += d; });
+      s.on('end', () => resolve(/^HTTP\/1\.\d 200/.test(data)));
+      s.on('error', () => resolve(false));
+      s.on('timeout', () => { s.destroy(); resolve(false); });
+    });
+  }
+
+  errorLog() {
+    try {
+      return readFileSync(path.join(this.tmp, 'logs', 'error.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async stop() {
+    const proc = this.proc;
+    this.proc = null;
+    if (proc) {
+      await stopProcess(proc, 15000);
+      await waitExit(proc, 1000);
+    }
+    removeTempDir(this.tmp);
+    this.tmp = null;
+  }
+}
