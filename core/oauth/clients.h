@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/buf.h"
 
@@ -48,8 +49,8 @@ typedef struct esg_client {
     int require_par;
     int dpop_bound;
     long consent_expire_mins; /* 0: consents do not expire */
-    int64_t created_at;
-    int64_t updated_at;
+    int64_t created_at;       /* seconds since the epoch */
+    int64_t updated_at;       /* seconds since the epoch */
 } esg_client;
 
 /* Takes a reference; returns `c`. [any] */
@@ -85,5 +86,85 @@ const char *esg_client_name(const esg_client *c, const char *lang);
 
 /* Drops every cached client (tests, and after a bulk change). [loop] */
 void esg_clients_cache_clear(void);
+
+/* ------------------------------------------------------------------------------------------------
+ * Settings, validation and writes, for the client management API (core/api/clients_api.c).
+ *
+ * Stored document (collection "clients", key = client_id), named after eSignet's client_detail
+ * columns (spec esignet.md §13.1) so that a PostgreSQL storage plugin or a migration maps 1:1:
+ *   {"id", "name": {"@none": ..., "<iso639-3>": ...}, "rp_id", "logo_uri", "redirect_uris": [],
+ *    "claims": [], "acr_values": [], "public_key": {JWK}, "public_key_hash": "<hex>",
+ *    "enc_public_key": {JWK} (optional), "enc_public_key_hash": "<hex>" (optional),
+ *    "grant_types": [], "auth_methods": [], "status": "ACTIVE" | "INACTIVE",
+ *    "additional_config": {}, "cr_dtimes": "<ISO time>", "upd_dtimes": "<ISO time>"}
+ * with a unique index public_key_hash and a plain index rp_id.
+ */
+
+/*
+ * Reads the client settings from the normalized `oidc` configuration section (borrowed; copied):
+ * clients.admin_token_sha256, clients.redirect_uri_wildcards, claims_supported and the acr list.
+ * Replaces earlier settings. Returns 0, or ESP_ECONFIG (with the reason in `err`) or ESP_ENOMEM.
+ * [init]
+ */
+int esg_clients_configure(const json_t *oidc, esg_buf *err);
+/* Forgets the settings and every cached client. [init] */
+void esg_clients_reset(void);
+
+/*
+ * 1 when SHA-256(token[0..len)) equals the configured admin_token_sha256 (compared in constant
+ * time); 0 otherwise, and always 0 when none is configured. [any]
+ */
+int esg_clients_admin_token_ok(const char *token, size_t len);
+/* 1 when `claim` is in oidc.claims_supported. [any] */
+int esg_clients_claim_supported(const char *claim);
+/* 1 when `acr` is one of the configured oidc.acr values. [any] */
+int esg_clients_acr_supported(const char *acr);
+/* 1 when the deployment enables eSignet's wildcard redirect URIs. [any] */
+int esg_clients_wildcards(void);
+
+/*
+ * 1 when `uri` may be registered as a redirect URI: printable ASCII, absolute, no fragment, no
+ * dot segments, and either https with a host, http with a loopback host (127.0.0.1, localhost,
+ * [::1]), or a private-use scheme containing a dot (RFC 8252 §7.1, "com.example.app:/cb").
+ * Scheme and host are lower case. '*' is refused unless wildcards are enabled, and wildcards are
+ * never accepted in the scheme or host. [any]
+ */
+int esg_clients_redirect_uri_valid(const char *uri, size_t len);
+/* 1 when `uri` may be registered as a logo URI: http or https with a host, printable ASCII. [any]
+ */
+int esg_clients_logo_uri_valid(const char *uri, size_t len);
+
+/*
+ * eSignet's public key hash (spec esignet.md §1.6): lower-case hex of SHA-256 over the JWK's "n"
+ * member (RSA) or "x" followed by "y" (EC), as the base64url text appears in the JWK, written
+ * with a NUL to out[65]. The JWK must have been validated (esg_jwk_import), which makes that
+ * text canonical. Returns 0 or ESP_EINVAL. [any]
+ */
+int esg_clients_key_hash(const json_t *jwk, char out[65]);
+
+/* Completion of a write: 0 or a negative status, as the function's comment lists. [loop] */
+typedef void (*esg_clients_done_cb)(void *ud, int status);
+/* Completion of esg_clients_load(): `doc` (owned by the callback) is set when status is 0. */
+typedef void (*esg_clients_doc_cb)(void *ud, int status, json_t *doc);
+
+/*
+ * Stores a new client document (borrowed; validated by the caller). `cb` later receives 0,
+ * ESP_EEXIST (the client id is taken), ESP_EDUPLICATE_KEY (another client has the same public key
+ * hash) or a storage failure. Returns 0, or an error (ESP_EINVAL for a document without id or
+ * public_key_hash, ESP_EUNAVAIL without a persistent store, ...) and `cb` never runs. [loop]
+ */
+int esg_clients_insert(const json_t *doc, esg_clients_done_cb cb, void *ud);
+/*
+ * Replaces an existing client's document (borrowed) and evicts the client from this instance's
+ * cache. `cb` later receives 0, ESP_ENOTFOUND or a storage failure. Returns as
+ * esg_clients_insert(). [loop]
+ */
+int esg_clients_replace(const json_t *doc, esg_clients_done_cb cb, void *ud);
+/*
+ * Reads a client's stored document, active or not, bypassing the cache (management API). `cb`
+ * later receives 0 with the document, ESP_ENOTFOUND or a storage failure. Returns 0, or
+ * ESP_EINVAL (bad id) or ESP_ENOMEM and `cb` never runs. [loop]
+ */
+int esg_clients_load(const char *client_id, esg_clients_doc_cb cb, void *ud);
 
 #endif
