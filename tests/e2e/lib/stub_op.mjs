@@ -206,7 +206,8 @@ export class StubOp {
         res.writeHead(401, { 'www-authenticate': 'error="invalid_token"' });
         return res.end();
       }
-      const id = this.identity();
+      const rec = this.identity();
+      const id = rec.claims || rec; // identity-mock's {individual_id, claims} or eSignet's mock record
       const all = {
         name: id.fullName?.[0]?.value ?? id.name, email: id.email, phone_number: id.phone ?? id.phone_number,
         birthdate: (id.dateOfBirth ?? id.birthdate ?? '').replace(/\//g, '-'), gender: id.gender?.[0]?.value ?? id.gender,
