@@ -60,7 +60,9 @@ key_stores:
 class Server:
     """One esignetd process. Use as a context manager or call stop()."""
 
-    def __init__(self, config_text=None, header_timeout="1s", extra_env=None):
+    def __init__(self, config_text=None, header_timeout="1s", extra_env=None, extra_config=""):
+        """extra_config: YAML appended verbatim (not formatted) to the configuration, for
+        top-level sections the base configuration lacks (e.g. oidc)."""
         self.tmp = tempfile.mkdtemp(prefix="esignet-it-")
         os.chmod(self.tmp, 0o700)
         self.config_path = os.path.join(self.tmp, "esignet.yaml")
@@ -68,6 +70,7 @@ class Server:
         with open(self.config_path, "w") as f:
             f.write(text.format(tmp=self.tmp, plugin_dir=PLUGIN_DIR, port_hint=8088,
                                 header_timeout=header_timeout))
+            f.write(extra_config)
         self.env = dict(os.environ)
         self.env.update(extra_env or {})
         self.proc = None
