@@ -771,6 +771,7 @@ static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static cache_entry *cache_buckets[CACHE_BUCKETS];
 static size_t cache_count;
 static uint64_t cache_epoch; /* advanced by every eviction */
+static int64_t cache_swept_ms;
 
 static size_t bucket_of(const char *id, size_t len)
 {
@@ -823,29 +824,74 @@ static esg_client *cache_get(const char *id, size_t len, uint64_t *epoch)
     return hit;
 }
 
-/* Caches `c` (a new reference is taken) unless an eviction happened since `epoch`. */
+/* Frees a list of entries unlinked from the cache, outside cache_mu. */
+static void free_entries(cache_entry *list)
+{
+    while (list != NULL) {
+        cache_entry *e = list;
+        list = e->next;
+        esg_client_unref(e->client);
+        free(e);
+    }
+}
+
+/*
+ * Under cache_mu: unlinks every entry when `all`, else the expired ones, and returns them for
+ * free_entries().
+ */
+static cache_entry *cache_detach(int all, int64_t now)
+{
+    cache_entry *out = NULL;
+    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
+        cache_entry **pp = &cache_buckets[b];
+        while (*pp != NULL) {
+            cache_entry *e = *pp;
+            if (!all && e->expires_ms > now) {
+                pp = &e->next;
+                continue;
+            }
+            *pp = e->next;
+            e->next = out;
+            out = e;
+            cache_count--;
+        }
+    }
+    return out;
+}
+
+/*
+ * Caches `c` (a new reference is taken) unless an eviction happened since `epoch`. A full cache
+ * drops its expired entries first, at most once a second; if it is still full, `c` is not cached.
+ */
 static void cache_put(esg_client *c, uint64_t epoch)
 {
     size_t len = strlen(c->id);
-    cache_entry *e = malloc(sizeof(*e));
+    cache_entry *e = malloc(sizeof(*e)), *stale = NULL;
     esg_client *old = NULL;
+    int64_t now = esg_now_ms();
     if (e == NULL)
         return;
     pthread_mutex_lock(&cache_mu);
+    if (cache_count >= CACHE_MAX && now - cache_swept_ms >= 1000) {
+        cache_swept_ms = now;
+        stale = cache_detach(0, now);
+    }
     if (cache_epoch != epoch || cache_count >= CACHE_MAX) {
         pthread_mutex_unlock(&cache_mu);
         free(e);
+        free_entries(stale);
         return;
     }
     old = cache_unlink(c->id, len);
     size_t b = bucket_of(c->id, len);
     e->client = esg_client_ref(c);
-    e->expires_ms = esg_now_ms() + CACHE_TTL_MS;
+    e->expires_ms = now + CACHE_TTL_MS;
     e->next = cache_buckets[b];
     cache_buckets[b] = e;
     cache_count++;
     pthread_mutex_unlock(&cache_mu);
     esg_client_unref(old);
+    free_entries(stale);
 }
 
 static void cache_evict(const char *id)
@@ -859,25 +905,11 @@ static void cache_evict(const char *id)
 
 void esg_clients_cache_clear(void)
 {
-    cache_entry *all = NULL;
     pthread_mutex_lock(&cache_mu);
     cache_epoch++;
-    for (size_t b = 0; b < CACHE_BUCKETS; b++) {
-        while (cache_buckets[b] != NULL) {
-            cache_entry *e = cache_buckets[b];
-            cache_buckets[b] = e->next;
-            e->next = all;
-            all = e;
-        }
-    }
-    cache_count = 0;
+    cache_entry *all = cache_detach(1, 0);
     pthread_mutex_unlock(&cache_mu);
-    while (all != NULL) {
-        cache_entry *e = all;
-        all = e->next;
-        esg_client_unref(e->client);
-        free(e);
-    }
+    free_entries(all);
 }
 
 /* ------------------------------------------------------------------------------------------------

@@ -425,6 +425,35 @@ static void test_cache(void **state)
     assert_int_equal(get("cc").status, ESP_ENOTFOUND);
 }
 
+/* A full cache drops its expired entries before it takes a new one. */
+static void test_cache_bound(void **state)
+{
+    (void)state;
+    enum { FILL = 8192 };
+    json_t *doc = make_doc("f", ec_key, "ACTIVE", NULL);
+    for (int i = 0; i <= FILL; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "f%d", i);
+        json_object_set_new(doc, "id", json_string(id));
+        write_behind_cache(json_incref(doc));
+        if (i < FILL)
+            esg_client_unref(get(id).client);
+    }
+    json_decref(doc);
+    /* Full of live entries: the next client is served but not cached. */
+    outcome a = get("f8192"), b = get("f8192");
+    assert_ptr_not_equal(a.client, b.client);
+    esg_client_unref(a.client);
+    esg_client_unref(b.client);
+    /* Once they expired, a put sweeps them and the new client is cached. */
+    esg_clock_set_offset_ms(61000);
+    a = get("f8192");
+    b = get("f8192");
+    assert_ptr_equal(a.client, b.client);
+    esg_client_unref(a.client);
+    esg_client_unref(b.client);
+}
+
 static void test_store_failures(void **state)
 {
     (void)state;
@@ -742,6 +771,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unique_public_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inactive_invisible, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settings, setup, teardown),
         cmocka_unit_test_setup_teardown(test_uri_rules, setup, teardown),
