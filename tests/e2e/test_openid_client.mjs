@@ -37,6 +37,14 @@ let issuer;
 let cb;
 const clients = {};
 
+// The algorithm of the client's ID tokens and userinfo: eSignet's registration has no
+// id_token_signed_response_alg, so the server signs with the alg of the client's registered JWK
+// when it holds such a key, else with keys.token_signing_alg (docs/INTEGRATING-A-RELYING-PARTY.md).
+function expectedAlg(clientKeyAlg) {
+  const supported = issuer.metadata.id_token_signing_alg_values_supported || [];
+  return supported.includes(clientKeyAlg) ? clientKeyAlg : (op.tokenSigningAlg || 'RS256');
+}
+
 // A registered client and its openid-client instance. sig: 'RSA' or 'EC'; jwe: userinfo as JWE.
 async function makeClient(name, { sig = 'RSA', jwe = false, relyingPartyId } = {}) {
   const sigKey = generateKey({ type: sig, use: 'sig', alg: sig === 'RSA' ? 'RS256' : 'ES256' });
@@ -63,8 +71,8 @@ async function makeClient(name, { sig = 'RSA', jwe = false, relyingPartyId } = {
     response_types: ['code'],
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: sigKey.alg,
-    id_token_signed_response_alg: op.tokenSigningAlg || 'RS256',
-    userinfo_signed_response_alg: op.tokenSigningAlg || 'RS256',
+    id_token_signed_response_alg: expectedAlg(sigKey.alg),
+    userinfo_signed_response_alg: expectedAlg(sigKey.alg),
   };
   if (jwe) {
     metadata.userinfo_encrypted_response_alg = 'RSA-OAEP-256';
@@ -173,7 +181,7 @@ describe('openid-client relying party', () => {
     assert.ok(idt.sub);
     assert.ok(idt.at_hash, 'at_hash');
     assert.ok(String(idt.acr || '').split(' ').includes(ACR), `acr ${idt.acr}`);
-    assert.equal(jwtHeader(ts1.id_token).alg, op.tokenSigningAlg || 'RS256');
+    assert.equal(jwtHeader(ts1.id_token).alg, expectedAlg('RS256'));
     const ui1 = await c.client.userinfo(ts1); // application/jwt, verified against the JWKS
     assert.equal(ui1.sub, idt.sub);
     assertDemoClaims(ui1, DEMO_CLAIMS, 'userinfo');
@@ -202,6 +210,7 @@ describe('openid-client relying party', () => {
     const c = clients.ec;
     const l = await login(c);
     const ts = await callback(c, l);
+    assert.equal(jwtHeader(ts.id_token).alg, expectedAlg('ES256'));
     const raw = await fetch(issuer.userinfo_endpoint, { headers: { authorization: `Bearer ${ts.access_token}` } });
     assert.equal(raw.status, 200);
     assert.match(raw.headers.get('content-type'), /^application\/jwt/);
