@@ -2,10 +2,13 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin/registry.h"
+#include "jose/jwa.h"
+#include "jose/jwk.h"
 #include "jose/jws.h"
 #include "util/clock.h"
 #include "util/log.h"
@@ -23,6 +26,68 @@ static struct {
 static size_t n_active;
 
 static void (*on_new_keys)(void);
+
+/* The public keys of the last successful refresh, shared by every loop for verification. */
+typedef struct pubset {
+    _Atomic long refs;
+    esg_jwk_set *set;
+} pubset;
+static pthread_mutex_t pub_mu = PTHREAD_MUTEX_INITIALIZER;
+static pubset *published;
+
+static void pubset_unref(pubset *p)
+{
+    if (p != NULL && atomic_fetch_sub(&p->refs, 1) == 1) {
+        esg_jwk_set_free(p->set);
+        free(p);
+    }
+}
+
+static void publish_set(esg_jwk_set *set)
+{
+    pubset *p = set ? malloc(sizeof(*p)) : NULL;
+    if (p != NULL) {
+        atomic_init(&p->refs, 1);
+        p->set = set;
+    } else {
+        esg_jwk_set_free(set);
+    }
+    pthread_mutex_lock(&pub_mu);
+    pubset *old = published;
+    published = p;
+    pthread_mutex_unlock(&pub_mu);
+    pubset_unref(old);
+}
+
+int esg_keys_verify(const char *token, size_t len, uint32_t algs, esg_jws *out, const char **reason)
+{
+    pthread_mutex_lock(&pub_mu);
+    pubset *p = published;
+    if (p != NULL)
+        atomic_fetch_add(&p->refs, 1);
+    pthread_mutex_unlock(&pub_mu);
+    if (p == NULL) {
+        *reason = "no keys";
+        return ESP_EUNAVAIL;
+    }
+    esg_jws_opts opts = {algs, NULL, 0, 0, 0};
+    int rc = esg_jws_parse(token, len, &opts, out, reason);
+    const esg_jwk *key = NULL;
+    if (rc == 0) {
+        rc =
+            esg_jwk_set_find(p->set, out->kid, esg_jws_alg_name(out->alg), ESG_JWK_OP_VERIFY, &key);
+        if (rc != 0) {
+            *reason = "unknown signing key";
+            rc = ESP_EINVAL;
+        }
+    }
+    if (rc == 0)
+        rc = esg_jws_verify_parsed(out, esg_jwk_pkey(key), &opts, reason);
+    if (rc != 0)
+        esg_jws_clear(out);
+    pubset_unref(p);
+    return rc;
+}
 
 /*
  * Remembers the default store's active keys from a key listing. A listing made for signing (not
@@ -76,6 +141,12 @@ static int active_kid(const char *alg, char kid[128])
     }
     pthread_mutex_unlock(&active_mu);
     return rc;
+}
+
+int esg_keys_has_alg(const char *alg)
+{
+    char kid[128];
+    return active_kid(alg, kid) == 0;
 }
 
 int esg_keys_configure(const char *name, esg_buf *err)
@@ -174,6 +245,15 @@ static void finish(refresh *r)
         if (text == NULL)
             r->status = ESP_ENOMEM;
         json_decref(doc);
+    }
+    if (r->status == 0) {
+        esg_jwk_set *set = NULL;
+        const char *why = NULL;
+        if (esg_jwk_set_parse_json(text, strlen(text), 0, 64, &set, &why) == 0)
+            publish_set(set);
+        else
+            esg_logf(ESP_LOG_ERROR, "keys.verify_set", "own JWKS does not parse: %s",
+                     why ? why : "?");
     }
     r->done(r->ud, r->status, r->status == 0 ? text : NULL, text ? strlen(text) : 0);
     free(text);
@@ -336,6 +416,7 @@ int esg_keys_sign_jwt(const char *alg, const char *typ, const json_t *claims, es
 
 void esg_keys_reset(void)
 {
+    publish_set(NULL);
     default_store = NULL;
     on_new_keys = NULL;
     pthread_mutex_lock(&active_mu);

@@ -9,6 +9,7 @@
 
 #include <esignet/plugin.h>
 
+#include "jose/jws.h"
 #include "plugin/call.h"
 #include "util/buf.h"
 
@@ -61,6 +62,19 @@ int esg_keys_sign_jwt(const char *alg, const char *typ, const json_t *claims, es
  * runtime then rebuilds and publishes the JWKS. [init]
  */
 void esg_keys_on_rotation(void (*fn)(void));
+
+/*
+ * Verifies a JWS signed by one of this server's keys (the keys of the last successful refresh:
+ * active, next and retired ones that have not expired), with `algs` the accepted algorithms
+ * (ESG_JWS_ALG_BIT bits). On success *out holds the header and payload (the caller clears it with
+ * esg_jws_clear()) and 0 is returned; otherwise ESP_EINVAL (malformed, unknown kid, algorithm),
+ * ESP_EAUTH (bad signature) or ESP_EUNAVAIL (no keys yet), with *reason a static explanation. [any]
+ */
+int esg_keys_verify(const char *token, size_t len, uint32_t algs, esg_jws *out,
+                    const char **reason);
+
+/* 1 when the default key store had an active key for `alg` at the last listing. [any] */
+int esg_keys_has_alg(const char *alg);
 
 /* Forgets the default key store (shutdown and tests). [init] */
 void esg_keys_reset(void);

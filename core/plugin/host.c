@@ -40,6 +40,7 @@ static void h_cleanse(void *p, size_t n)
         OPENSSL_cleanse(p, n);
 }
 
+ESP_PRINTF(3, 4)
 static void h_log(const esp_instance *self, int level, const char *fmt, ...)
 {
     if (level < ESP_LOG_ERROR)
@@ -166,6 +167,7 @@ static esp_status v_json(const esp_value *v, esp_str *out)
     return 0;
 }
 
+ESP_PRINTF(4, 5)
 static esp_status h_call_fail(esp_call *call, esp_status status, const char *error_code,
                               const char *fmt, ...)
 {

@@ -117,6 +117,23 @@ int esg_buf_json_escape(esg_buf *b, const char *s, size_t n)
     return esg_buf_append(b, s + start, n - start);
 }
 
+int esg_buf_url_encode(esg_buf *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    int rc = esg_buf_reserve(b, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            rc = esg_buf_putc(b, (char)c);
+        } else {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            rc = esg_buf_append(b, e, 3);
+        }
+    }
+    return rc;
+}
+
 void esg_buf_reset(esg_buf *b)
 {
     b->len = 0;

@@ -33,6 +33,11 @@ int esg_buf_printf(esg_buf *b, const char *fmt, ...) __attribute__((format(print
 int esg_buf_vprintf(esg_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Appends `s` as the inside of a JSON string (without the quotes), escaping as RFC 8259 says. */
 int esg_buf_json_escape(esg_buf *b, const char *s, size_t n);
+/*
+ * Appends `s` percent-encoded for a URI query component: every byte except the RFC 3986
+ * unreserved characters (A-Z a-z 0-9 - . _ ~) becomes %XX. Returns 0 or ESP_ENOMEM.
+ */
+int esg_buf_url_encode(esg_buf *b, const char *s, size_t n);
 /* Empties the buffer but keeps its memory. */
 void esg_buf_reset(esg_buf *b);
 /* Frees the memory; the buffer is empty and reusable afterwards. */
