@@ -154,18 +154,19 @@ const esp_option esg_oidc_options[] = {
            .help = "Claims clients may register and request; advertised in discovery."),
     OPTION(.key = "acr", .type = ESP_OPT_LIST, .item_type = ESP_OPT_OBJECT, .children = acr_options,
            .min = 1, .max = 32,
-           .default_text = "[{acr: 'mosip:idp:acr:generated-code', amr: [OTP]}, "
-                           "{acr: 'mosip:idp:acr:password', amr: [PWD]}, "
-                           "{acr: 'mosip:idp:acr:knowledge', amr: [KBI]}]",
+           .default_text = "[{acr: 'mosip:idp:acr:generated-code', amr: [otp]}, "
+                           "{acr: 'mosip:idp:acr:password', amr: [pwd]}, "
+                           "{acr: 'mosip:idp:acr:knowledge', amr: [kba]}]",
            .help = "The ACR values clients may ask for, and the AMR entries that satisfy each "
                    "(eSignet's acr_amr table)."),
     OPTION(.key = "amr", .type = ESP_OPT_LIST, .item_type = ESP_OPT_OBJECT, .children = amr_options,
            .min = 1, .max = 32,
-           .default_text = "[{amr: OTP, factors: [{type: OTP}]}, "
-                           "{amr: PWD, factors: [{type: PWD}]}, "
-                           "{amr: KBI, factors: [{type: KBI}]}]",
-           .help = "Authentication method references: each a set of factors presented together "
-                   "(eSignet's amr table)."),
+           .default_text = "[{amr: otp, factors: [{type: OTP}]}, "
+                           "{amr: pwd, factors: [{type: PWD}]}, "
+                           "{amr: kba, factors: [{type: KBI}]}]",
+           .help = "Authentication method references (RFC 8176 names where one fits): each a set "
+                   "of factors presented together (eSignet's amr table); the ID token's amr "
+                   "lists the ones used."),
     OPTION(.key = "challenges", .type = ESP_OPT_LIST, .item_type = ESP_OPT_OBJECT,
            .children = challenge_options, .min = 0, .max = 32,
            .default_text = "[{type: OTP, format: alpha-numeric, min_length: 6, max_length: 6}, "

@@ -4,6 +4,9 @@
 
 #include <esignet/plugin.h>
 
+#include "keys/keys.h"
+#include "oidc/settings.h"
+
 /* The core's own part: the issuer and the JWKS it serves. */
 static int core_contrib(const esg_discovery_input *in, json_t *openid, json_t *oauth)
 {
@@ -17,12 +20,82 @@ static int core_contrib(const esg_discovery_input *in, json_t *openid, json_t *o
     return 0;
 }
 
+static json_t *strings(const char *const *list, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < n; i++)
+        json_array_append_new(a, json_string(list[i]));
+    return a;
+}
+
+/* Signing algorithms the key store can sign with now, among those the OpenID flows use. */
+static json_t *signing_algs(void)
+{
+    static const char *const candidates[] = {"RS256", "PS256", "ES256"};
+    json_t *a = json_array();
+    for (size_t i = 0; a != NULL && i < 3; i++) {
+        if (esg_keys_has_alg(candidates[i]))
+            json_array_append_new(a, json_string(candidates[i]));
+    }
+    return a;
+}
+
+/* The authorization code flow (OpenID Connect Core, RFC 6749, RFC 7636, RFC 9207). */
+static int oidc_contrib(const esg_discovery_input *in, json_t *openid, json_t *oauth)
+{
+    (void)in;
+    const esg_oidc_settings *S = esg_oidc();
+    if (S == NULL)
+        return 0;
+    json_t *scopes = json_array();
+    json_array_append_new(scopes, json_string("openid"));
+    for (size_t i = 0; i < S->n_scopes; i++)
+        json_array_append_new(scopes, json_string(S->scopes[i].scope));
+    for (size_t i = 0; i < S->n_authorize_scopes; i++)
+        json_array_append_new(scopes, json_string(S->authorize_scopes[i]));
+    json_t *acrs = json_array();
+    for (size_t i = 0; i < S->n_acrs; i++)
+        json_array_append_new(acrs, json_string(S->acrs[i].acr));
+    json_t *claims = strings(S->claims_supported, S->n_claims_supported);
+    json_array_append_new(claims, json_string("sub"));
+    json_t *common = json_pack(
+        "{s:s,s:s,s:o,s:[s],s:[s],s:[s],s:[s],s:[sss],s:[s],s:b}", "authorization_endpoint",
+        S->authorization_endpoint, "token_endpoint", S->token_endpoint, "scopes_supported", scopes,
+        "response_types_supported", "code", "response_modes_supported", "query",
+        "grant_types_supported", "authorization_code", "token_endpoint_auth_methods_supported",
+        "private_key_jwt", "token_endpoint_auth_signing_alg_values_supported", "RS256", "PS256",
+        "ES256", "code_challenge_methods_supported", "S256",
+        "authorization_response_iss_parameter_supported", 1);
+    if (common == NULL)
+        return ESP_ENOMEM;
+    json_object_update(oauth, common);
+    json_object_update(openid, common);
+    json_decref(common);
+    json_t *extra =
+        json_pack("{s:s,s:o,s:[s],s:o,s:o,s:[s],s:[s],s:o,s:[s],s:b,s:b,s:b,s:[ssss],s:[ssss]}",
+                  "userinfo_endpoint", S->userinfo_endpoint, "acr_values_supported", acrs,
+                  "subject_types_supported", "pairwise", "id_token_signing_alg_values_supported",
+                  signing_algs(), "userinfo_signing_alg_values_supported", signing_algs(),
+                  "userinfo_encryption_alg_values_supported", "RSA-OAEP-256",
+                  "userinfo_encryption_enc_values_supported", "A256GCM", "claims_supported", claims,
+                  "claim_types_supported", "normal", "claims_parameter_supported", 1,
+                  "request_parameter_supported", 0, "request_uri_parameter_supported", 0,
+                  "display_values_supported", "page", "popup", "touch", "wap",
+                  "prompt_values_supported", "none", "login", "consent", "select_account");
+    if (extra == NULL)
+        return ESP_ENOMEM;
+    json_object_update(openid, extra);
+    json_decref(extra);
+    return 0;
+}
+
 /*
  * Contributions in the order their members should appear. Protocol modules (authorization,
  * token, userinfo, PAR, OpenID4VCI) append their function here when they land.
  */
 static const esg_discovery_contrib_fn contributions[] = {
     core_contrib,
+    oidc_contrib,
 };
 
 /* The issuer must be an https (or, for local use, http) URL without query or fragment

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include "keys/keys.h"
+#include "oauth/clients.h"
+#include "oidc/settings.h"
 #include "plugin/call.h"
 #include "plugin/host.h"
 #include "plugin/registry.h"
@@ -174,6 +176,16 @@ int esg_bootstrap(const char *config_path, int mode, esg_app *app)
     }
     if ((rc = validate_instances(cfg, caps, options, &errors)) != 0)
         goto fail;
+    if ((rc = esg_oidc_settings_load(cfg, &errors)) != 0)
+        goto fail;
+    esg_buf cerr = ESG_BUF_INIT;
+    if ((rc = esg_clients_configure(cfg->oidc, &cerr)) != 0) {
+        esg_config_errors_add(&errors, esg_yaml_name(cfg->doc), 0, 0, "%s",
+                              cerr.data ? cerr.data : esg_strerror(rc));
+        esg_buf_free(&cerr);
+        goto fail;
+    }
+    esg_buf_free(&cerr);
     if ((rc = listen_specs(app)) != 0)
         goto fail;
     fill_settings(app);
@@ -231,6 +243,8 @@ fail:
 
 void esg_bootstrap_teardown(esg_app *app)
 {
+    esg_clients_reset();
+    esg_oidc_settings_free();
     esg_store_configure(NULL, NULL, NULL);
     esg_keys_reset();
     /* The pool first: its jobs run plugin code and must finish before instances go. */

@@ -8,14 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/authorization_api.h"
 #include "api/clients_api.h"
 #include "http/response.h"
+#include "oauth/token.h"
+#include "oidc/pages.h"
+#include "oidc/userinfo.h"
 #include "plugin/call.h"
 #include "runtime/metrics.h"
 #include "runtime/server_internal.h"
 #include "store/store.h"
 
-#define GET ESG_HTTP_M(ESG_HTTP_GET)
+#define GET  ESG_HTTP_M(ESG_HTTP_GET)
+#define POST ESG_HTTP_M(ESG_HTTP_POST)
 
 /* Discovery and JWKS: cached bodies, public, readable cross-origin (browser-based RPs). */
 static void serve_document(esg_http_req *req, int doc)
@@ -178,6 +183,21 @@ static const esg_route_def table[] = {
     {GET, "/oauth/.well-known/oauth-authorization-server", 1, h_oauth,
      "esignet-oauth-authorization-server"},
     {GET, "/oauth/.well-known/jwks.json", 1, h_jwks, "esignet-jwks"},
+    /* OpenID Connect: authorization (and the page assets), token, userinfo. */
+    {GET | POST, "/authorize", 0, esg_api_authorize, "authorize"},
+    {GET, "/static/login.js", 0, esg_page_asset_js, "static"},
+    {GET, "/static/login.css", 0, esg_page_asset_css, "static-css"},
+    {POST, "/oauth/v2/token", 1, esg_oauth_token, "token"},
+    {GET | POST, "/oidc/userinfo", 1, esg_oidc_userinfo, "userinfo"},
+    /* eSignet's browser authorization APIs (esignet.md §4). */
+    {GET, "/csrf/token", 1, esg_api_csrf_token, "csrf-token"},
+    {POST, "/authorization/v3/oauth-details", 1, esg_api_oauth_details, "oauth-details-v3"},
+    {POST, "/authorization/v2/oauth-details", 1, esg_api_oauth_details, "oauth-details-v2"},
+    {POST, "/authorization/send-otp", 1, esg_api_send_otp, "send-otp"},
+    {POST, "/authorization/v3/authenticate", 1, esg_api_authenticate, "authenticate-v3"},
+    {POST, "/authorization/v2/authenticate", 1, esg_api_authenticate, "authenticate-v2"},
+    {GET, "/authorization/claim-details", 1, esg_api_claim_details, "claim-details"},
+    {POST, "/authorization/auth-code", 1, esg_api_auth_code, "auth-code"},
     /* Operations. */
     {GET, "/healthz", 0, h_health, "healthz"},
     {GET, "/readyz", 0, h_ready, "readyz"},

@@ -635,7 +635,7 @@ int esg_server_run(const esg_server_settings *s)
     S.http_cfg.tls = S.tls;
     S.http_cfg.dispatch = dispatch;
     S.http_cfg.on_complete = on_complete;
-    if ((rc = build_discovery()) != 0 || (rc = open_listeners()) != 0)
+    if ((rc = open_listeners()) != 0)
         goto fail;
 
     /* Loop 0 runs on this thread; the key stores are asked for their keys before anything is
@@ -646,6 +646,9 @@ int esg_server_run(const esg_server_settings *s)
         esg_logf(ESP_LOG_ERROR, "server.start", "no JWKS: %s", esg_strerror(rc));
         goto fail;
     }
+    /* Discovery names the algorithms the key stores sign with, known after the first listing. */
+    if ((rc = build_discovery()) != 0)
+        goto fail;
     uv_signal_init(&lc0->loop.uv, &S.sig_term);
     uv_signal_init(&lc0->loop.uv, &S.sig_int);
     uv_signal_init(&lc0->loop.uv, &S.sig_hup);

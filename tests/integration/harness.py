@@ -122,16 +122,31 @@ class Server:
         return self.proc.wait(timeout)
 
     def stop(self):
+        """Stops the server and fails when it did not exit cleanly: a sanitizer report (the test
+        build runs under ASan/UBSan, leaks included) or a non-zero status after SIGTERM."""
+        status = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(20)
+                status = self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                status = "hung after SIGTERM"
         if self._reader is not None:
             self._reader.join(5)
+            self._reader = None
+        if self.proc is not None and self.proc.stderr is not None:
+            self.proc.stderr.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        reports = [i for i, l in enumerate(self.lines)
+                   if "Sanitizer" in l or "runtime error:" in l]
+        if reports:
+            raise AssertionError("esignetd sanitizer report:\n" +
+                                 "".join(self.lines[reports[0]:reports[0] + 60]))
+        if status not in (None, 0):
+            raise AssertionError("esignetd exited with %s after SIGTERM:\n%s"
+                                 % (status, "".join(self.lines[-20:])))
 
     def __enter__(self):
         return self.start()

@@ -1,0 +1,297 @@
+/*
+ * The userinfo endpoint (OpenID Connect Core §5.3; eSignet path /oidc/userinfo): the claims the
+ * user accepted, fetched from the identity system at token time, as a signed JWT
+ * (application/jwt) or, for clients that registered an encryption key and ask for it, a signed
+ * then encrypted nested JWT (RSA-OAEP-256 + A256GCM). Access tokens come in the Authorization
+ * header or, for POST, the form body (RFC 6750 §2.1, §2.2), never both; a missing, bad, expired
+ * or revoked token gets 401 with WWW-Authenticate (RFC 6750 §3).
+ */
+#include "oidc/userinfo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <esignet/plugin.h>
+
+#include "http/form.h"
+#include "http/response.h"
+#include "jose/jwa.h"
+#include "jose/jwe.h"
+#include "jose/jws.h"
+#include "jose/jwt.h"
+#include "keys/keys.h"
+#include "oauth/clients.h"
+#include "oauth/token.h"
+#include "oidc/settings.h"
+#include "store/kv_json.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/status.h"
+#include "util/str.h"
+
+#define MAX_TOKEN 8192
+
+typedef struct ui {
+    esg_http_req *req;
+    char *token;
+    json_t *claims; /* of the access token */
+    json_t *entry;  /* the token's entry in the store */
+    esg_client *client;
+} ui;
+
+static void ui_free(ui *u)
+{
+    free(u->token);
+    json_decref(u->claims);
+    json_decref(u->entry);
+    esg_client_unref(u->client);
+    free(u);
+}
+
+/* RFC 6750 §3: `error` NULL for a request without any token (then no error code is sent). */
+static void unauthorized(esg_http_req *req, const char *error, const char *description)
+{
+    char header[256];
+    if (error == NULL)
+        snprintf(header, sizeof(header), "Bearer");
+    else
+        snprintf(header, sizeof(header), "Bearer error=\"%s\", error_description=\"%s\"", error,
+                 description);
+    esg_http_resp_header(req, "WWW-Authenticate", header);
+    if (error == NULL)
+        esg_http_respond_empty(req, 401);
+    else
+        esg_http_respond_error(req, 401, error, description);
+}
+
+static void fail(ui *u, const char *error, const char *description)
+{
+    unauthorized(u->req, error, description);
+    ui_free(u);
+}
+
+static void on_signed(void *ud, int status, const char *jwt, size_t len)
+{
+    ui *u = ud;
+    if (status != 0) {
+        esg_logf(ESP_LOG_ERROR, "oidc.userinfo_sign", "%s", esg_strerror(status));
+        esg_http_respond_error(u->req, 500, "server_error", NULL);
+        ui_free(u);
+        return;
+    }
+    int jwe = u->client->userinfo_type_set ? u->client->userinfo_type == ESG_USERINFO_JWE
+                                           : esg_oidc()->userinfo_jwe_default;
+    esg_buf out = ESG_BUF_INIT;
+    if (!jwe) {
+        esg_buf_append(&out, jwt, len);
+    } else {
+        if (u->client->enc_key == NULL) {
+            esg_logf(ESP_LOG_ERROR, "oidc.userinfo_encrypt",
+                     "client %s wants encrypted userinfo but has no encryption key", u->client->id);
+            esg_http_respond_error(u->req, 500, "server_error", NULL);
+            ui_free(u);
+            return;
+        }
+        /* Nested JWT (OpenID Connect Core §5.3.2): signed, then encrypted, cty "JWT". */
+        json_t *extra = json_pack("{s:s}", "cty", "JWT");
+        if (extra != NULL && u->client->enc_kid != NULL)
+            json_object_set_new(extra, "kid", json_string(u->client->enc_kid));
+        int rc = extra ? esg_jwe_encrypt(u->client->enc_key, ESG_JWE_RSA_OAEP_256, ESG_JWE_A256GCM,
+                                         extra, jwt, len, &out)
+                       : ESP_ENOMEM;
+        json_decref(extra);
+        if (rc != 0) {
+            esg_buf_free(&out);
+            esg_http_respond_error(u->req, 500, "server_error", NULL);
+            ui_free(u);
+            return;
+        }
+    }
+    esg_http_respond_buf(u->req, 200, "application/jwt", &out);
+    ui_free(u);
+}
+
+static void on_client(void *ud, int status, esg_client *client)
+{
+    ui *u = ud;
+    if (status != 0) {
+        if (client)
+            esg_client_unref(client);
+        fail(u, "invalid_token", "the client of this token is no longer active");
+        return;
+    }
+    u->client = client;
+    const esg_oidc_settings *S = esg_oidc();
+    const char *signed_kyc = json_string_value(json_object_get(u->entry, "signed_kyc"));
+    if (signed_kyc != NULL) {
+        /* The identity system signed (or encrypted) the claims itself: passed on unchanged. */
+        on_signed(u, 0, signed_kyc, strlen(signed_kyc));
+        return;
+    }
+    json_t *claims = json_deep_copy(json_object_get(u->entry, "claims"));
+    if (!json_is_object(claims)) {
+        json_decref(claims);
+        claims = json_object();
+    }
+    /* A signed userinfo response carries iss and aud (OpenID Connect Core §5.3.2). */
+    json_object_set_new(claims, "sub",
+                        json_string(json_string_value(json_object_get(u->entry, "sub"))));
+    json_object_set_new(claims, "iss", json_string(S->issuer));
+    json_object_set_new(claims, "aud", json_string(client->id));
+    json_object_set_new(claims, "iat", json_integer(esg_wall_s()));
+    const char *alg = esg_oidc_response_alg(client->public_key_alg);
+    int rc = esg_keys_sign_jwt(alg, "JWT", claims, on_signed, u);
+    json_decref(claims);
+    if (rc != 0)
+        on_signed(u, rc, NULL, 0);
+}
+
+static void on_entry(void *ud, int status, json_t *doc)
+{
+    ui *u = ud;
+    if (status == ESP_ENOTFOUND) {
+        json_decref(doc);
+        fail(u, "invalid_token", "the access token is revoked or expired");
+        return;
+    }
+    if (status != 0) {
+        json_decref(doc);
+        esg_logf(ESP_LOG_WARN, "oidc.userinfo_store", "%s", esg_strerror(status));
+        esg_http_respond_error(u->req, 503, "temporarily_unavailable", NULL);
+        ui_free(u);
+        return;
+    }
+    u->entry = doc;
+    const char *client_id = json_string_value(json_object_get(doc, "client_id"));
+    const char *token_client = json_string_value(json_object_get(u->claims, "client_id"));
+    if (client_id == NULL || token_client == NULL || strcmp(client_id, token_client) != 0) {
+        fail(u, "invalid_token", "the access token is not valid");
+        return;
+    }
+    int rc = esg_clients_get(client_id, on_client, u);
+    if (rc != 0)
+        fail(u, "invalid_token", "the access token is not valid");
+}
+
+/* Finds the access token: the Authorization header or the form body, exactly one of them. */
+static int find_token(esg_http_req *req, char **out, const char **error)
+{
+    esp_str auth;
+    int have_header = 0;
+    *out = NULL;
+    *error = NULL;
+    int rc = esg_http_req_header_unique(req, "Authorization", &auth);
+    if (rc == ESP_EINVAL) {
+        *error = "invalid_request";
+        return ESP_EINVAL;
+    }
+    if (rc == 0) {
+        if (auth.len < 7 || strncasecmp(auth.ptr, "Bearer ", 7) != 0) {
+            *error = "invalid_request";
+            return ESP_EINVAL;
+        }
+        const char *p = auth.ptr + 7;
+        size_t n = auth.len - 7;
+        while (n > 0 && *p == ' ') {
+            p++;
+            n--;
+        }
+        if (n == 0 || n > MAX_TOKEN) {
+            *error = "invalid_token";
+            return ESP_EINVAL;
+        }
+        *out = esg_strndup(p, n);
+        have_header = 1;
+    }
+    if (esg_http_req_method(req) == ESG_HTTP_POST && esg_http_req_body(req).len > 0) {
+        esg_form form = ESG_FORM_INIT;
+        char why[128];
+        if (esg_http_req_form(req, ESG_FORM_PLUS_SPACE, NULL, &form, why, sizeof(why)) != 0) {
+            free(*out);
+            *out = NULL;
+            *error = "invalid_request";
+            return ESP_EINVAL;
+        }
+        const char *t = esg_form_value(&form, "access_token");
+        if (t != NULL) {
+            /* RFC 6750 §2: one method per request. */
+            if (have_header || strlen(t) > MAX_TOKEN) {
+                free(*out);
+                *out = NULL;
+                esg_form_free(&form);
+                *error = "invalid_request";
+                return ESP_EINVAL;
+            }
+            *out = strdup(t);
+        }
+        esg_form_free(&form);
+    }
+    return *out != NULL ? 0 : ESP_ENOTFOUND;
+}
+
+void esg_oidc_userinfo(esg_http_req *req, void *data)
+{
+    (void)data;
+    const esg_oidc_settings *S = esg_oidc();
+    char *token = NULL;
+    const char *error = NULL;
+    int rc = find_token(req, &token, &error);
+    if (rc == ESP_ENOTFOUND) {
+        unauthorized(req, NULL, NULL);
+        return;
+    }
+    if (rc != 0) {
+        if (error != NULL && strcmp(error, "invalid_request") == 0) {
+            esg_http_resp_header(req, "WWW-Authenticate", "Bearer error=\"invalid_request\"");
+            esg_http_respond_error(req, 400, "invalid_request",
+                                   "send the access token once, in one place");
+        } else {
+            unauthorized(req, "invalid_token", "the access token is malformed");
+        }
+        return;
+    }
+    ui *u = calloc(1, sizeof(*u));
+    if (u == NULL) {
+        free(token);
+        esg_http_respond_error(req, 500, "server_error", NULL);
+        return;
+    }
+    u->req = req;
+    u->token = token;
+    esg_jws jws = ESG_JWS_INIT;
+    const char *why = NULL;
+    uint32_t algs = ESG_JWS_ALG_BIT(ESG_JWS_RS256) | ESG_JWS_ALG_BIT(ESG_JWS_PS256) |
+                    ESG_JWS_ALG_BIT(ESG_JWS_ES256);
+    esg_jwt_error jerr = ESG_JWT_OK;
+    rc = esg_keys_verify(token, strlen(token), algs, &jws, &why);
+    if (rc == 0)
+        rc = esg_jwt_check_typ(jws.header, "at+jwt", &jerr);
+    if (rc == 0)
+        rc = esg_jwt_claims_parse(jws.payload, jws.payload_len, &u->claims, &jerr);
+    esg_jws_clear(&jws);
+    if (rc == 0) {
+        static const char *const required[] = {"sub", "client_id", "exp", "jti", NULL};
+        esg_jwt_rules rules = {0,         S->lifetimes.clock_skew / 1000,
+                               0,         0,
+                               S->issuer, NULL,
+                               required,  ESG_JWT_REQUIRE_EXP};
+        const char *claim = NULL;
+        rc = esg_jwt_claims_check(u->claims, &rules, &jerr, &claim);
+    }
+    if (rc != 0) {
+        fail(u, "invalid_token",
+             jerr == ESG_JWT_ERR_EXPIRED ? "the access token expired"
+                                         : "the access token is not valid");
+        return;
+    }
+    char key[44];
+    esg_oauth_token_key(token, strlen(token), key);
+    rc = esg_kv_json_get("at", key, on_entry, u);
+    if (rc != 0) {
+        esg_http_respond_error(req, 503, "temporarily_unavailable", NULL);
+        ui_free(u);
+    }
+}
