@@ -18,6 +18,8 @@
 
 #include <esignet/plugin.h>
 
+#include "config/errors.h"
+#include "config/yaml.h"
 #include "util/b64.h"
 #include "util/str.h"
 
@@ -442,6 +444,8 @@ static int identity_member(const where *w, const char *field, const char *key, j
 /* individual_id: 1 to IDENTITY_ID_MAX visible ASCII characters. */
 static int check_id(const where *w, const json_t *v)
 {
+    if (json_is_number(v))
+        return failf(w, "individual_id", "must be a string (quote digits in YAML)");
     if (!json_is_string(v))
         return failf(w, "individual_id", "required, a string");
     size_t n = json_string_length(v);
@@ -498,19 +502,16 @@ static int by_id(const void *a, const void *b)
     return strcmp(((const identity *)a)->individual_id, ((const identity *)b)->individual_id);
 }
 
-int identities_parse(const char *text, size_t len, identities **out, esg_buf *err)
+/* Validates a parsed document (owned: taken in every case) into a new set of identities. */
+static int from_document(json_t *doc, identities **out, esg_buf *err)
 {
     identities *db = calloc(1, sizeof(*db));
     int rc = ESP_ENOMEM;
-    if (db == NULL)
-        goto fail;
-    json_error_t jerr;
-    db->doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (db->doc == NULL) {
-        esg_buf_printf(err, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
-        rc = ESP_EINVAL;
+    if (db == NULL) {
+        json_decref(doc);
         goto fail;
     }
+    db->doc = doc;
     rc = ESP_EINVAL;
     json_t *list = json_object_get(db->doc, "identities");
     const char *key;
@@ -570,6 +571,48 @@ fail:
     return rc;
 }
 
+int identities_parse(const char *text, size_t len, identities **out, esg_buf *err)
+{
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (doc == NULL) {
+        esg_buf_printf(err, "line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
+        return ESP_EINVAL;
+    }
+    return from_document(doc, out, err);
+}
+
+/*
+ * YAML goes through the configuration loader: the same limits, duplicate-key refusal and
+ * ${VAR}/$$ expansion as the main configuration, then the JSON validation above. YAML 1.2 types
+ * unquoted digits as numbers, so the messages ask for a string where one is needed.
+ */
+int identities_parse_yaml(const char *name, const char *text, size_t len, identities **out,
+                          esg_buf *err)
+{
+    esg_config_errors errors;
+    esg_config_errors_init(&errors);
+    esg_yaml_limits limits = {.max_bytes = IDENTITIES_MAX_FILE,
+                              .max_nodes = 4 * 1024 * 1024,
+                              .max_scalar = 1024 * 1024,
+                              .max_text = IDENTITIES_MAX_FILE};
+    esg_yaml_opts opts = {.limits = &limits};
+    esg_yaml_doc *ydoc = NULL;
+    json_t *doc = NULL;
+    int rc = esg_yaml_load_string(name, text, len, &opts, &ydoc, &errors);
+    if (rc == 0)
+        rc = esg_yaml_to_json(esg_yaml_root(ydoc), &doc, &errors);
+    esg_yaml_free(ydoc);
+    if (rc == 0) {
+        rc = from_document(doc, out, err);
+    } else {
+        esg_config_errors_format(&errors, err);
+        rc = rc == ESP_ENOMEM ? rc : ESP_EINVAL;
+    }
+    esg_config_errors_free(&errors);
+    return rc;
+}
+
 int identities_load(const char *path, identities **out, esg_buf *err)
 {
     FILE *f = fopen(path, "rb");
@@ -596,7 +639,11 @@ int identities_load(const char *path, identities **out, esg_buf *err)
         goto out;
     }
     esg_buf msg = ESG_BUF_INIT;
-    rc = identities_parse(text, size, out, &msg);
+    size_t plen = strlen(path);
+    int yaml = (plen > 5 && strcmp(path + plen - 5, ".yaml") == 0) ||
+               (plen > 4 && strcmp(path + plen - 4, ".yml") == 0);
+    rc = yaml ? identities_parse_yaml(path, text, size, out, &msg)
+              : identities_parse(text, size, out, &msg);
     if (rc != 0)
         esg_buf_printf(err, "%s: %s", path, msg.data ? msg.data : "out of memory");
     esg_buf_free(&msg);

@@ -57,7 +57,17 @@ typedef struct identities {
  */
 int identities_parse(const char *text, size_t len, identities **out, esg_buf *err);
 
-/* Reads `path` (at most IDENTITIES_MAX_FILE bytes) and parses it; ESP_EIO when unreadable. */
+/*
+ * Parses a YAML identities document (the same structure as the JSON one); `name` (borrowed) is
+ * used in error positions. Same results as identities_parse().
+ */
+int identities_parse_yaml(const char *name, const char *text, size_t len, identities **out,
+                          esg_buf *err);
+
+/*
+ * Reads `path` (at most IDENTITIES_MAX_FILE bytes) and parses it, as YAML when the name ends in
+ * .yaml or .yml and as JSON otherwise; ESP_EIO when unreadable.
+ */
 int identities_load(const char *path, identities **out, esg_buf *err);
 
 void identities_free(identities *db);

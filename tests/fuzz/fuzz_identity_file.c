@@ -1,7 +1,8 @@
 /*
  * The identities file parser of identity-mock (plugins/identity-mock/identities.c, compiled in)
- * on arbitrary input. An accepted document must give sorted, unique identities that each find
- * themselves, with claims objects and known password kinds; a refused one must say why.
+ * on arbitrary input, read both as JSON and as YAML. An accepted document must give sorted, unique
+ * identities that each find themselves, with claims objects and known password kinds; a refused
+ * one must say why.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,16 +12,17 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check(const uint8_t *data, size_t size, int yaml)
 {
     identities *db = NULL;
     esg_buf err = ESG_BUF_INIT;
-    int rc = identities_parse((const char *)data, size, &db, &err);
+    int rc = yaml ? identities_parse_yaml("fuzz.yaml", (const char *)data, size, &db, &err)
+                  : identities_parse((const char *)data, size, &db, &err);
     if (rc != 0) {
         if (db != NULL || err.len == 0)
             abort();
         esg_buf_free(&err);
-        return 0;
+        return;
     }
     if (db == NULL || db->n == 0 || err.len != 0)
         abort();
@@ -38,5 +40,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             password_verify(&id->password, "password", 8);
     }
     identities_free(db);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    check(data, size, 0);
+    check(data, size, 1);
     return 0;
 }

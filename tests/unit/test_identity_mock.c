@@ -551,11 +551,14 @@ static void test_lookup(void **state)
     assert_int_equal(run(mock, ESG_OP_LOOKUP, &req).status, ESP_EUNKNOWN_SUBJECT);
 }
 
-/* Creates an instance from `doc`; returns what the plugin logged, or "" when it was accepted. */
-static char *create_with(const char *doc)
+/*
+ * Creates an instance from `doc` written to a file ending in `ext` (which chooses JSON or YAML);
+ * returns what the plugin logged, or "" when it was accepted.
+ */
+static char *create_with_ext(const char *doc, const char *ext)
 {
     char path[300], log_path[300];
-    snprintf(path, sizeof(path), "%s.bad", ids_path);
+    snprintf(path, sizeof(path), "%s%s", ids_path, ext);
     snprintf(log_path, sizeof(log_path), "%s.log", ids_path);
     write_file(path, doc);
     int fd = open(log_path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -580,6 +583,11 @@ static char *create_with(const char *doc)
     unlink(path);
     esg_buf_free(&err);
     return log;
+}
+
+static char *create_with(const char *doc)
+{
+    return create_with_ext(doc, ".bad");
 }
 
 static void expect_refused(const char *doc, const char *const *needles)
@@ -659,6 +667,58 @@ static void test_bad_files(void **state)
     free(log);
 }
 
+/*
+ * An identities file in YAML: the same structure, loaded by the configuration loader, so its
+ * duplicate keys and YAML 1.2 typing (unquoted digits are numbers) are refused with a position.
+ */
+static void test_yaml_file(void **state)
+{
+    (void)state;
+    char *hash = sha256_hash("yaml-pass1");
+    char doc[2048], path[300];
+    snprintf(doc, sizeof(doc),
+             "description: YAML identities\n"
+             "identities:\n"
+             "  - individual_id: \"4455667788\"\n"
+             "    password_hash: \"%s\"\n"
+             "    claims:\n"
+             "      name: Yaml User\n"
+             "      name#ara: \"" ARABIC "\"\n"
+             "      email: yaml@example.org\n"
+             "      birthdate: 1990-01-02\n"
+             "      address: {locality: Pune, country: IN}\n",
+             hash);
+    free(hash);
+    snprintf(path, sizeof(path), "%s.yaml", ids_path);
+    write_file(path, doc);
+    esg_buf err = ESG_BUF_INIT;
+    struct esp_instance *y;
+    if (esg_instance_create(esg_cap_find(ESP_KIND_IDENTITY_BACKEND, "mock", NULL), "yaml",
+                            json_pack("{s:s}", "identities", path), 5000, &y, &err) != 0)
+        fail_msg("%s", err.data);
+    esg_buf_free(&err);
+    unlink(path);
+    assert_int_equal(
+        auth_on(y, CLIENT, RP, TXN, "4455667788", "PWD", "yaml-pass1", NULL, NULL).status, 0);
+    assert_int_equal(
+        auth_on(y, CLIENT, RP, TXN, "4455667788", "PWD", "wrong-pass1", NULL, NULL).status,
+        ESP_EAUTH);
+
+    char *log =
+        create_with_ext("identities:\n  - individual_id: 8267411571\n    claims: {}\n", ".yml");
+    assert_non_null(strstr(log, "quote digits in YAML"));
+    free(log);
+    log = create_with_ext("identities:\n  - individual_id: a\n    individual_id: b\n"
+                          "    claims: {}\n",
+                          ".yaml");
+    assert_non_null(strstr(log, "duplicate key"));
+    assert_non_null(strstr(log, ".yaml:3:"));
+    free(log);
+    log = create_with_ext("identities: [{individual_id: a, claims: {}}]\n", ".yaml");
+    assert_string_equal(log, "");
+    free(log);
+}
+
 /* The demo identities shipped in config/: they load, and the documented credentials work. */
 static void test_demo_file(void **state)
 {
@@ -727,6 +787,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pairwise, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_yaml_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_demo_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
