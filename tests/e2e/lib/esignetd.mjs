@@ -88,7 +88,7 @@ export class Esignetd {
         return this;
       } catch (e) {
         lastErr = e;
-        await this.stop();
+        await this.stop().catch((stopErr) => { lastErr.message += `\n${stopErr.message}`; });
         // Only a port taken meanwhile is worth another try.
         if (!/address already in use|EADDRINUSE|bind/i.test(e.message)) break;
       }
@@ -153,12 +153,30 @@ export class Esignetd {
     }).filter((e) => e && e.event === name);
   }
 
+  // Stops the server; throws when it did not exit cleanly: a sanitizer report (the CI build runs
+  // under ASan/UBSan, leaks included) or a non-zero status after SIGTERM. Cleans up either way.
   async stop() {
     const proc = this.proc;
     this.proc = null;
+    const running = proc && proc.exitCode === null && proc.signalCode === null;
     await stopProcess(proc);
+    // stderr may still hold the end of a sanitizer report: wait until it is fully read.
+    if (proc && proc.stderr && !proc.stderr.readableEnded) {
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 5000);
+        proc.stderr.once('close', () => { clearTimeout(t); resolve(); });
+      });
+    }
     removeTempDir(this.tmp);
     this.tmp = null;
+    if (!proc) return;
+    const at = this.lines.findIndex((l) => l.includes('Sanitizer') || l.includes('runtime error:'));
+    if (at >= 0) {
+      throw new Error(`esignetd sanitizer report:\n${this.lines.slice(at, at + 60).join('\n')}`);
+    }
+    if (running && proc.exitCode !== 0) {
+      throw new Error(`esignetd exited with ${proc.exitCode ?? proc.signalCode} after SIGTERM:\n${this.logTail(20)}`);
+    }
   }
 
   async getJson(pathOrUrl) {
