@@ -131,6 +131,8 @@ StartServers 1
 ServerLimit 1
 ThreadsPerChild 8
 MaxRequestWorkers 8
+MinSpareThreads 1
+MaxSpareThreads 8
 Timeout 30
 KeepAlive Off
 DocumentRoot "${t}/htdocs"
@@ -148,6 +150,8 @@ DirectoryIndex index.html index.shtml
 OIDCProviderMetadataURL ${o.metadataUrl}
 OIDCClientID ${o.clientId}
 # The key files come first: mod_auth_openidc accepts private_key_jwt only once it has keys.
+# 2.4.12 also needs OIDCPublicKeyFiles: without it the child crashes (SIGSEGV) when it builds the
+# client assertion.
 OIDCPrivateKeyFiles ${o.key.kid}#${keyFile}
 OIDCPublicKeyFiles ${o.key.kid}#${pubFile}
 OIDCProviderTokenEndpointAuth private_key_jwt
@@ -157,6 +161,8 @@ OIDCScope "${o.scope || 'openid profile email'}"
 OIDCPKCEMethod S256
 OIDCProviderAuthRequestMethod GET
 OIDCResponseType code
+# Userinfo is a signed JWT (application/jwt); without this directive the module parses it as JSON
+# and fails ("'[' or '{' expected"), so the session gets no userinfo claims.
 OIDCUserInfoSignedResponseAlg ${o.userinfoAlg || 'RS256'}
 OIDCIDTokenSignedResponseAlg ${o.idTokenAlg || 'RS256'}
 OIDCPassClaimsAs both
