@@ -56,6 +56,17 @@ for alg in RS256 RS384 PS256 PS512 ES256 ES384 ES512; do
       bad "$alg: thumbprint of $k key ($got, jose: $want)"
     fi
   done
+  # PEM export (for Apache and openssl): a signature made by openssl with the PEM private key
+  # verifies with the JWK's public PEM, and the two PEMs hold the same public key.
+  "$esg" pem -k "$dir/ours.jwk" > "$dir/ours.key.pem"
+  "$esg" pub-pem -k "$dir/ours.jwk" > "$dir/ours.pub.pem"
+  if openssl pkey -in "$dir/ours.key.pem" -pubout 2>/dev/null | cmp -s - "$dir/ours.pub.pem" &&
+    openssl dgst -sha256 -sign "$dir/ours.key.pem" -out "$dir/sig" "$dir/payload" &&
+    openssl dgst -sha256 -verify "$dir/ours.pub.pem" -signature "$dir/sig" "$dir/payload" >/dev/null; then
+    ok "$alg: PEM export matches the JWK"
+  else
+    bad "$alg: PEM export matches the JWK"
+  fi
 done
 
 echo "$passed passed, $failed failed"

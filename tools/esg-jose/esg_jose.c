@@ -4,6 +4,9 @@
  *   esg-jose keygen SPEC [--kid KID] [--alg ALG] [--use USE]   private JWK of a new key
  *   esg-jose pub -k JWK                                        public JWK
  *   esg-jose thumbprint -k JWK                                 RFC 7638 SHA-256 thumbprint
+ *   esg-jose pem -k JWK                                        PEM: PKCS#8 private key of a
+ *                                                              private JWK, else SPKI public key
+ *   esg-jose pub-pem -k JWK                                    PEM: SPKI public key
  *   esg-jose sign -k JWK -a ALG [-H HEADER]                    stdin payload -> compact JWS
  *   esg-jose verify -k JWK -a ALG[,ALG...] [--crit NAME]       stdin JWS -> payload
  *   esg-jose encrypt -k JWK -a ALG -e ENC [-H HEADER]          stdin plaintext -> compact JWE
@@ -15,6 +18,7 @@
  * 1 verification or decryption failed (the reason goes to stderr), 2 usage or input error.
  */
 #include <getopt.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +45,7 @@ typedef struct args {
 static int usage(void)
 {
     fputs("usage: esg-jose keygen SPEC [--kid KID] [--alg ALG] [--use USE]\n"
-          "       esg-jose pub|thumbprint -k JWK\n"
+          "       esg-jose pub|thumbprint|pem|pub-pem -k JWK\n"
           "       esg-jose sign -k JWK -a ALG [-H HEADER]  < payload\n"
           "       esg-jose verify -k JWK -a ALGS [--crit NAME]  < jws\n"
           "       esg-jose encrypt -k JWK -a ALG -e ENC [-H HEADER]  < plaintext\n"
@@ -142,6 +146,28 @@ static int cmd_pub(const args *a, int thumbprint)
     }
 done:
     json_decref(j);
+    esg_jwk_free(k);
+    return rc;
+}
+
+/*
+ * PEM for tools that take keys as files (Apache's mod_auth_openidc, openssl): the private key
+ * as unencrypted PKCS#8, which the caller must store with mode 0600, or the public key as SPKI.
+ */
+static int cmd_pem(const args *a, int public_only)
+{
+    esg_jwk *k = NULL;
+    int rc = 2;
+    BIO *out = BIO_new_fp(stdout, BIO_NOCLOSE);
+    if (out == NULL || load_key(a->key, ESG_JWK_ALLOW_PRIVATE, &k) != 0)
+        goto done;
+    EVP_PKEY *pkey = esg_jwk_pkey(k);
+    int ok = !public_only && esg_jwk_is_private(k)
+                 ? PEM_write_bio_PKCS8PrivateKey(out, pkey, NULL, NULL, 0, NULL, NULL)
+                 : PEM_write_bio_PUBKEY(out, pkey);
+    rc = ok ? 0 : 2;
+done:
+    BIO_free(out);
     esg_jwk_free(k);
     return rc;
 }
@@ -345,6 +371,10 @@ int main(int argc, char **argv)
         return cmd_pub(&a, 0);
     if (strcmp(a.cmd, "thumbprint") == 0)
         return cmd_pub(&a, 1);
+    if (strcmp(a.cmd, "pem") == 0)
+        return cmd_pem(&a, 0);
+    if (strcmp(a.cmd, "pub-pem") == 0)
+        return cmd_pem(&a, 1);
     if (strcmp(a.cmd, "sign") == 0)
         return cmd_sign(&a);
     if (strcmp(a.cmd, "verify") == 0)
