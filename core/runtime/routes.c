@@ -204,15 +204,13 @@ static const esg_route_def table[] = {
     {GET, "/actuator/health", 1, h_health, "actuator-health"},
     {GET, "/metrics", 0, h_metrics, "metrics"},
     /* Client management (eSignet §12): v3, and the deprecated v2 and v1 forms. */
-    {ESG_HTTP_M(ESG_HTTP_POST), "/client-mgmt/client", 1, esg_clients_api_v3, "client-mgmt-create"},
+    {POST, "/client-mgmt/client", 1, esg_clients_api_v3, "client-mgmt-create"},
     {GET | ESG_HTTP_M(ESG_HTTP_PUT) | ESG_HTTP_M(ESG_HTTP_PATCH), "/client-mgmt/client/{client_id}",
      1, esg_clients_api_v3, "client-mgmt-client"},
-    {ESG_HTTP_M(ESG_HTTP_POST), "/client-mgmt/oauth-client", 1, esg_clients_api_v2,
-     "client-mgmt-oauth-create"},
+    {POST, "/client-mgmt/oauth-client", 1, esg_clients_api_v2, "client-mgmt-oauth-create"},
     {ESG_HTTP_M(ESG_HTTP_PUT), "/client-mgmt/oauth-client/{client_id}", 1, esg_clients_api_v2,
      "client-mgmt-oauth-update"},
-    {ESG_HTTP_M(ESG_HTTP_POST), "/client-mgmt/oidc-client", 1, esg_clients_api_v1,
-     "client-mgmt-oidc-create"},
+    {POST, "/client-mgmt/oidc-client", 1, esg_clients_api_v1, "client-mgmt-oidc-create"},
     {ESG_HTTP_M(ESG_HTTP_PUT), "/client-mgmt/oidc-client/{client_id}", 1, esg_clients_api_v1,
      "client-mgmt-oidc-update"},
 };
