@@ -534,21 +534,17 @@ static void respond_authenticated(api *a)
 }
 
 static void on_consent(void *ud, int status, int capture, const json_t *accepted,
-                       const json_t *permitted)
+                       const json_t *permitted, int64_t expires_at)
 {
     api *a = ud;
+    if (status == 0 && !capture)
+        status = esg_consent_reuse(a->txn, accepted, permitted, expires_at);
     if (status != 0) {
         api_fail_status(a, status, NULL);
         return;
     }
     a->consent_capture = capture;
     a->txn->consent_capture = capture;
-    if (!capture) {
-        json_decref(a->txn->accepted_claims);
-        json_decref(a->txn->permitted_scopes);
-        a->txn->accepted_claims = accepted ? json_deep_copy(accepted) : json_array();
-        a->txn->permitted_scopes = permitted ? json_deep_copy(permitted) : json_array();
-    }
     respond_authenticated(a);
 }
 
@@ -574,15 +570,7 @@ static void on_kyc_auth(void *ud, int status, const char *error_code, const char
         api_fail_status(a, ESP_ENOMEM, NULL);
         return;
     }
-    if (json_object_size(t->claims) == 0 && json_array_size(t->authorize_scopes) == 0) {
-        on_consent(a, 0, 0, NULL, NULL);
-        return;
-    }
-    if (t->prompt & ESG_PROMPT_CONSENT) {
-        on_consent(a, 0, 1, NULL, NULL);
-        return;
-    }
-    int rc = esg_consent_evaluate(t, on_consent, a);
+    int rc = esg_consent_decide(t, on_consent, a);
     if (rc != 0)
         api_fail_status(a, rc, NULL);
 }

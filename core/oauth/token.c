@@ -48,6 +48,7 @@ typedef struct tok {
     char id_alg[16];
     json_t *scope;
     int64_t now;
+    int64_t id_life, at_life; /* seconds the ID and access tokens live */
 } tok;
 
 static void tok_free(tok *t)
@@ -100,7 +101,6 @@ static const char *param(tok *t, const char *name)
 
 static void respond(tok *t)
 {
-    const esg_oidc_settings *S = esg_oidc();
     char *scope = NULL;
     esg_buf sb = ESG_BUF_INIT;
     size_t i;
@@ -113,8 +113,8 @@ static void respond(tok *t)
     }
     scope = esg_buf_steal(&sb, NULL);
     json_t *body = json_pack("{s:s,s:s,s:I,s:s,s:s}", "access_token", t->access_token, "token_type",
-                             "Bearer", "expires_in", (json_int_t)(S->lifetimes.access_token / 1000),
-                             "id_token", t->id_token, "scope", scope ? scope : "");
+                             "Bearer", "expires_in", (json_int_t)t->at_life, "id_token",
+                             t->id_token, "scope", scope ? scope : "");
     free(scope);
     esg_http_resp_header(t->req, "Pragma", "no-cache");
     esg_http_respond_json(t->req, 200, body);
@@ -182,13 +182,11 @@ static void on_at_stored(void *ud, int status, json_t *doc)
 /* Userinfo answers from this entry for as long as the access token lives. */
 static void store_access(tok *t)
 {
-    const esg_oidc_settings *S = esg_oidc();
     json_t *entry = json_pack(
         "{s:s,s:s,s:o,s:s,s:I,s:s?}", "client_id", t->txn->client_id, "sub", t->txn->subject,
         "claims", t->kyc_claims ? json_incref(t->kyc_claims) : json_object(), "code", t->code_hash,
-        "exp", (json_int_t)(t->now + S->lifetimes.access_token / 1000), "signed_kyc",
-        t->signed_kyc);
-    int rc = entry ? esg_kv_json_put("at", t->at_key, entry, S->lifetimes.access_token, ESP_KV_SET,
+        "exp", (json_int_t)(t->now + t->at_life), "signed_kyc", t->signed_kyc);
+    int rc = entry ? esg_kv_json_put("at", t->at_key, entry, t->at_life * 1000, ESP_KV_SET,
                                      on_at_stored, t)
                    : ESP_ENOMEM;
     json_decref(entry);
@@ -238,9 +236,8 @@ static void sign_id_token(tok *t)
     const char *acr = json_string_value(json_array_get(x->acr_satisfied, 0));
     json_t *claims =
         json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s,s:s}", "iss", S->issuer, "sub", x->subject, "aud",
-                  x->client_id, "exp", (json_int_t)(t->now + S->lifetimes.id_token / 1000), "iat",
-                  (json_int_t)t->now, "auth_time", (json_int_t)x->auth_time, "at_hash", ath, "azp",
-                  x->client_id);
+                  x->client_id, "exp", (json_int_t)(t->now + t->id_life), "iat", (json_int_t)t->now,
+                  "auth_time", (json_int_t)x->auth_time, "at_hash", ath, "azp", x->client_id);
     if (claims == NULL) {
         fail_status(t, ESP_ENOMEM);
         return;
@@ -299,8 +296,8 @@ static void sign_access_token(tok *t)
     json_t *claims =
         json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:I}", "iss", S->issuer, "sub", x->subject,
                   "aud", x->client_id, "client_id", x->client_id, "iat", (json_int_t)t->now, "exp",
-                  (json_int_t)(t->now + S->lifetimes.access_token / 1000), "jti", jti, "scope",
-                  sb.data ? sb.data : "", "auth_time", (json_int_t)x->auth_time);
+                  (json_int_t)(t->now + t->at_life), "jti", jti, "scope", sb.data ? sb.data : "",
+                  "auth_time", (json_int_t)x->auth_time);
     esg_buf_free(&sb);
     int rc = claims ? esg_keys_sign_jwt(S->token_signing_alg, "at+jwt", claims, on_at_signed, t)
                     : ESP_ENOMEM;
@@ -438,6 +435,28 @@ static int verifier_ok(const char *v)
     return 1;
 }
 
+/*
+ * The lifetimes of the tokens: the configured ones, but no longer than the consent they rest on
+ * (eSignet caps both by the client's consent_expire_in_mins, esignet.md §5.2-5.3). Returns -1 when
+ * that consent has already expired.
+ */
+static int token_lifetimes(tok *t)
+{
+    const esg_oidc_settings *S = esg_oidc();
+    int64_t left = t->txn->consent_expires_at - t->now;
+    t->id_life = S->lifetimes.id_token / 1000;
+    t->at_life = S->lifetimes.access_token / 1000;
+    if (t->txn->consent_expires_at == 0)
+        return 0;
+    if (left <= 0)
+        return -1;
+    if (t->id_life > left)
+        t->id_life = left;
+    if (t->at_life > left)
+        t->at_life = left;
+    return 0;
+}
+
 static void check_code(tok *t)
 {
     esg_txn *x = t->txn;
@@ -470,6 +489,10 @@ static void check_code(tok *t)
         /* A verifier for a code issued without a challenge is a downgrade attempt
          * (RFC 9700 §4.8.2). */
         fail(t, 400, "invalid_grant", "the code was issued without a code_challenge");
+        return;
+    }
+    if (token_lifetimes(t) != 0) {
+        fail(t, 400, "invalid_grant", "the consent behind this code has expired");
         return;
     }
     json_t *m = json_pack("{s:s}", "state", "issuing");

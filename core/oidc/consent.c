@@ -75,13 +75,14 @@ static void on_record(void *ud, int status, const char *code, const void *result
     eval *e = ud;
     int capture = 1;
     json_t *doc = NULL;
+    int64_t expires = 0;
     if (status == 0) {
         const esp_rec_result *r = result;
         const esp_record *rec = r->n_records ? r->records[0] : NULL;
         json_error_t jerr;
         doc = rec ? json_loadb(rec->doc_json.ptr, rec->doc_json.len, 0, &jerr) : NULL;
         const char *stored = json_string_value(json_object_get(doc, "hash"));
-        int64_t expires = rec ? rec->expires_at : 0;
+        expires = rec ? rec->expires_at : 0;
         if (stored != NULL && strcmp(stored, e->hash) == 0 &&
             (expires == 0 || expires > esg_wall_s()))
             capture = 0;
@@ -89,7 +90,7 @@ static void on_record(void *ud, int status, const char *code, const void *result
         status = 0;
     }
     e->cb(e->ud, status, capture, capture ? NULL : json_object_get(doc, "accepted_claims"),
-          capture ? NULL : json_object_get(doc, "permitted_scopes"));
+          capture ? NULL : json_object_get(doc, "permitted_scopes"), capture ? 0 : expires);
     json_decref(doc);
     free(e);
 }
@@ -125,6 +126,38 @@ int esg_consent_evaluate(const esg_txn *t, esg_consent_cb cb, void *ud)
     return rc;
 }
 
+int esg_consent_decide(const esg_txn *t, esg_consent_cb cb, void *ud)
+{
+    if (json_object_size(t->claims) == 0 && json_array_size(t->authorize_scopes) == 0) {
+        cb(ud, 0, 0, NULL, NULL, 0);
+        return 0;
+    }
+    if (t->prompt & ESG_PROMPT_CONSENT) {
+        cb(ud, 0, 1, NULL, NULL, 0);
+        return 0;
+    }
+    return esg_consent_evaluate(t, cb, ud);
+}
+
+int esg_consent_reuse(esg_txn *t, const json_t *accepted, const json_t *permitted,
+                      int64_t expires_at)
+{
+    json_t *a = accepted ? json_deep_copy(accepted) : json_array();
+    json_t *p = permitted ? json_deep_copy(permitted) : json_array();
+    if (a == NULL || p == NULL) {
+        json_decref(a);
+        json_decref(p);
+        return ESP_ENOMEM;
+    }
+    json_decref(t->accepted_claims);
+    json_decref(t->permitted_scopes);
+    t->accepted_claims = a;
+    t->permitted_scopes = p;
+    t->consent_capture = 0;
+    t->consent_expires_at = expires_at;
+    return 0;
+}
+
 typedef struct save {
     void (*done)(void *ud, int status);
     void *ud;
@@ -139,10 +172,11 @@ static void on_saved(void *ud, int status, const char *code, const void *result)
     free(s);
 }
 
-int esg_consent_save(const esg_txn *t, const esg_client *client, void (*done)(void *ud, int status),
+int esg_consent_save(esg_txn *t, const esg_client *client, void (*done)(void *ud, int status),
                      void *ud)
 {
     char hash[44], key[1024];
+    int64_t now = esg_wall_s();
     int rc = esg_consent_hash(t, hash);
     if (rc == 0)
         rc = consent_key(t, key, sizeof(key));
@@ -152,7 +186,7 @@ int esg_consent_save(const esg_txn *t, const esg_client *client, void (*done)(vo
         json_pack("{s:s,s:s,s:s,s:O,s:O,s:O,s:O,s:I}", "client_id", t->client_id, "subject",
                   t->subject, "hash", hash, "claims", t->claims, "authorize_scopes",
                   t->authorize_scopes, "accepted_claims", t->accepted_claims, "permitted_scopes",
-                  t->permitted_scopes, "given_at", (json_int_t)esg_wall_s());
+                  t->permitted_scopes, "given_at", (json_int_t)now);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     save *s = text ? malloc(sizeof(*s)) : NULL;
@@ -162,9 +196,9 @@ int esg_consent_save(const esg_txn *t, const esg_client *client, void (*done)(vo
     }
     s->done = done;
     s->ud = ud;
-    int64_t expires = client->consent_expire_mins > 0
-                          ? esg_wall_s() + (int64_t)client->consent_expire_mins * 60
-                          : 0;
+    int64_t expires =
+        client->consent_expire_mins > 0 ? now + (int64_t)client->consent_expire_mins * 60 : 0;
+    t->consent_expires_at = expires;
     esp_rec_request req = {sizeof(req),
                            ESP_STR_LIT("consents"),
                            {key, strlen(key)},

@@ -166,7 +166,7 @@ static void issue(start *st)
 }
 
 static void on_consent(void *ud, int status, int capture, const json_t *accepted,
-                       const json_t *permitted)
+                       const json_t *permitted, int64_t expires_at)
 {
     start *st = ud;
     if (status != 0) {
@@ -184,29 +184,12 @@ static void on_consent(void *ud, int status, int capture, const json_t *accepted
         save_and_show(st);
         return;
     }
-    t->consent_capture = 0;
-    json_decref(t->accepted_claims);
-    json_decref(t->permitted_scopes);
-    t->accepted_claims = accepted ? json_deep_copy(accepted) : json_array();
-    t->permitted_scopes = permitted ? json_deep_copy(permitted) : json_array();
-    issue(st);
-}
-
-/* Decides consent for an authenticated transaction. */
-static void decide_consent(start *st)
-{
-    esg_txn *t = st->txn;
-    if (json_object_size(t->claims) == 0 && json_array_size(t->authorize_scopes) == 0) {
-        on_consent(st, 0, 0, NULL, NULL);
-        return;
-    }
-    if (t->prompt & ESG_PROMPT_CONSENT) {
-        on_consent(st, 0, 1, NULL, NULL);
-        return;
-    }
-    int rc = esg_consent_evaluate(t, on_consent, st);
-    if (rc != 0)
+    int rc = esg_consent_reuse(t, accepted, permitted, expires_at);
+    if (rc != 0) {
         fail_status(st, rc);
+        return;
+    }
+    issue(st);
 }
 
 static void on_silent_auth(void *ud, int status, const char *error_code, const char *kyc_token,
@@ -249,7 +232,9 @@ static void on_silent_auth(void *ud, int status, const char *error_code, const c
         fail_status(st, ESP_ENOMEM);
         return;
     }
-    decide_consent(st);
+    int rc = esg_consent_decide(t, on_consent, st);
+    if (rc != 0)
+        fail_status(st, rc);
 }
 
 /* 1 when one of the transaction's ACRs is among those the session satisfied. */

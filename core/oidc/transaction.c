@@ -60,6 +60,7 @@ struct int_field {
     const char *key;
     size_t offset;
     int is64;
+    int optional; /* may be absent from documents written before it existed: then 0 */
 };
 
 #define SF(k, m)                                                                                   \
@@ -96,13 +97,14 @@ static const struct json_field json_fields[] = {
 };
 #undef SF
 static const struct int_field int_fields[] = {
-    {"state_machine", offsetof(esg_txn, state), 0},
-    {"created_at", offsetof(esg_txn, created_at), 1},
-    {"prompt", offsetof(esg_txn, prompt), 0},
-    {"max_age", offsetof(esg_txn, max_age), 1},
-    {"auth_time", offsetof(esg_txn, auth_time), 1},
-    {"consent_capture", offsetof(esg_txn, consent_capture), 0},
-    {"from_session", offsetof(esg_txn, from_session), 0},
+    {"state_machine", offsetof(esg_txn, state), 0, 0},
+    {"created_at", offsetof(esg_txn, created_at), 1, 0},
+    {"prompt", offsetof(esg_txn, prompt), 0, 0},
+    {"max_age", offsetof(esg_txn, max_age), 1, 0},
+    {"auth_time", offsetof(esg_txn, auth_time), 1, 0},
+    {"consent_capture", offsetof(esg_txn, consent_capture), 0, 0},
+    {"from_session", offsetof(esg_txn, from_session), 0, 0},
+    {"consent_expires_at", offsetof(esg_txn, consent_expires_at), 1, 1},
 };
 
 json_t *esg_txn_to_json(const esg_txn *t)
@@ -160,6 +162,8 @@ int esg_txn_from_json(const json_t *doc, esg_txn **out)
     }
     for (size_t i = 0; i < sizeof(int_fields) / sizeof(int_fields[0]); i++) {
         const json_t *v = json_object_get(doc, int_fields[i].key);
+        if (v == NULL && int_fields[i].optional)
+            continue;
         if (!json_is_integer(v))
             goto fail;
         char *p = (char *)t + int_fields[i].offset;

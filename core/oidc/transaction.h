@@ -66,6 +66,9 @@ typedef struct esg_txn {
     json_t *accepted_claims;
     json_t *permitted_scopes;
     int from_session; /* authenticated silently from the browser session */
+    /* When the consent this login relies on expires (seconds; 0: it does not, or none was
+     * needed). Tokens issued from the transaction do not outlive it (esignet.md §5.2). */
+    int64_t consent_expires_at;
 } esg_txn;
 
 /* A new, empty transaction with a fresh id; NULL on allocation failure. */
