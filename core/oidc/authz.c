@@ -231,9 +231,30 @@ static int valid_detail(const json_t *d)
     return 1;
 }
 
+/*
+ * Checks a member of the claims parameter ("userinfo" or "id_token"; NULL when absent): an object
+ * whose every claim request is well formed, in both members alike, although only userinfo claims
+ * and the ID token's acr are acted upon.
+ */
+static int valid_section(const json_t *section)
+{
+    if (section == NULL)
+        return 1;
+    if (!json_is_object(section))
+        return 0;
+    const char *claim;
+    json_t *detail;
+    json_object_foreach((json_t *)(uintptr_t)section, claim, detail)
+    {
+        /* OpenID Connect for Identity Assurance is not offered: its requests are ignored. */
+        if (strcmp(claim, "verified_claims") != 0 && !valid_detail(detail))
+            return 0;
+    }
+    return 1;
+}
+
 /* Builds the claim map: scope-derived claims and the claims parameter, limited to the client. */
-static int resolve_claims(esg_txn *t, const json_t *claims_param, const esg_client *client,
-                          esg_authz_error *err)
+static int resolve_claims(esg_txn *t, const json_t *claims_param, const esg_client *client)
 {
     const esg_oidc_settings *S = esg_oidc();
     json_t *map = json_object();
@@ -263,11 +284,6 @@ static int resolve_claims(esg_txn *t, const json_t *claims_param, const esg_clie
         {
             if (strcmp(claim, "verified_claims") == 0)
                 continue; /* OpenID Connect for Identity Assurance is not offered: ignored */
-            if (!valid_detail(detail)) {
-                set_err(err, "invalid_request", "invalid_claim",
-                        "a claims request detail is malformed", 0);
-                goto invalid;
-            }
             /* Claims the client did not register for, or nobody supports, are ignored
              * (OpenID Connect Core §5.5: requests for unknown claims are not errors). */
             if (esg_client_has_claim(client, claim) && esg_oidc_claim_supported(claim))
@@ -290,11 +306,6 @@ nomem:
     json_decref(essential);
     json_decref(voluntary);
     return ESP_ENOMEM;
-invalid:
-    json_decref(map);
-    json_decref(essential);
-    json_decref(voluntary);
-    return ESP_EINVAL;
 }
 
 /* ACR resolution, esignet.md §6.2: id_token.acr values, then acr_values, then all registered. */
@@ -343,7 +354,9 @@ static int resolve_acrs(esg_txn *t, const json_t *claims_param, const char *acr_
     if (json_array_size(requested) > 0 && json_array_size(out) == 0 && essential) {
         json_decref(requested);
         json_decref(out);
-        set_err(err, "invalid_request", "invalid_acr",
+        /* OpenID Connect Core §5.5.1.1 makes this a failed authentication; the error code is
+         * the one OpenID Connect Core Error Code unmet_authentication_requirements defines. */
+        set_err(err, "unmet_authentication_requirements", "invalid_acr",
                 "none of the essential acr values is available to this client", 0);
         return ESP_EINVAL;
     }
@@ -502,16 +515,14 @@ int esg_authz_build(const esg_authz_params *p, const esg_client *client, esg_txn
         esg_json_limits lim = {MAX_CLAIMS_PARAM, 8, ESG_JSON_TOP_OBJECT};
         if (esg_json_parse(p->claims, strlen(p->claims), &lim, &claims_param, why, sizeof(why)) !=
                 0 ||
-            (json_object_get(claims_param, "userinfo") &&
-             !json_is_object(json_object_get(claims_param, "userinfo"))) ||
-            (json_object_get(claims_param, "id_token") &&
-             !json_is_object(json_object_get(claims_param, "id_token")))) {
+            !valid_section(json_object_get(claims_param, "userinfo")) ||
+            !valid_section(json_object_get(claims_param, "id_token"))) {
             set_err(err, "invalid_request", "invalid_claim", "the claims parameter is malformed",
                     0);
             goto fail;
         }
     }
-    if ((rc = resolve_claims(t, claims_param, client, err)) != 0 ||
+    if ((rc = resolve_claims(t, claims_param, client)) != 0 ||
         (rc = resolve_acrs(t, claims_param, p->acr_values, client, err)) != 0)
         goto fail;
     rc = ESP_EINVAL;

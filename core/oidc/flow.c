@@ -21,6 +21,7 @@
 #include "util/b64.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/status.h"
 
@@ -105,7 +106,7 @@ static void on_txn_saved(void *ud, int status, json_t *doc)
         esg_envelope_ok(st->req, json_incref(st->details), NULL);
     } else {
         const char *step = st->txn->state == ESG_TXN_AUTHENTICATED ? "consent" : "login";
-        esg_page_login(st->req, st->details, st->hash, step);
+        esg_page_login(st->req, st->details, st->hash, step, st->txn->login_hint);
     }
     start_free(st);
 }
@@ -192,6 +193,27 @@ static void on_consent(void *ud, int status, int capture, const json_t *accepted
     issue(st);
 }
 
+/*
+ * The transaction's ACRs that the session satisfied, in the transaction's order (a new array, NULL
+ * without memory). The ID token names the first: an ACR the request asked for, even when the
+ * session's login also satisfied others (OpenID Connect Core §5.5.1.1).
+ */
+static json_t *session_acrs(const esg_txn *t, const json_t *session)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *want;
+    json_array_foreach(t->acrs, i, want)
+    {
+        if (out != NULL && esg_json_array_has(json_object_get(session, "acr"), want) &&
+            json_array_append(out, want) != 0) {
+            json_decref(out);
+            out = NULL;
+        }
+    }
+    return out;
+}
+
 static void on_silent_auth(void *ud, int status, const char *error_code, const char *kyc_token,
                            const char *subject)
 {
@@ -227,7 +249,7 @@ static void on_silent_auth(void *ud, int status, const char *error_code, const c
     t->kyc_token = strdup(kyc_token);
     t->auth_time = (int64_t)json_integer_value(json_object_get(st->session, "auth_time"));
     t->amr = json_deep_copy(json_object_get(st->session, "amr"));
-    t->acr_satisfied = json_deep_copy(json_object_get(st->session, "acr"));
+    t->acr_satisfied = session_acrs(t, st->session);
     if (!t->individual_id || !t->subject || !t->kyc_token || !t->amr || !t->acr_satisfied) {
         fail_status(st, ESP_ENOMEM);
         return;
@@ -235,23 +257,6 @@ static void on_silent_auth(void *ud, int status, const char *error_code, const c
     int rc = esg_consent_decide(t, on_consent, st);
     if (rc != 0)
         fail_status(st, rc);
-}
-
-/* 1 when one of the transaction's ACRs is among those the session satisfied. */
-static int session_meets_acr(const esg_txn *t, const json_t *session)
-{
-    const json_t *have = json_object_get(session, "acr");
-    size_t i, k;
-    json_t *want, *got;
-    json_array_foreach(t->acrs, i, want)
-    {
-        json_array_foreach(have, k, got)
-        {
-            if (json_equal(want, got))
-                return 1;
-        }
-    }
-    return 0;
 }
 
 /* Factor types behind the session's AMR names: what counts as verified for a silent login. */
@@ -280,7 +285,10 @@ static void on_session(void *ud, int status, json_t *session)
     int usable = status == 0 && session != NULL;
     if (status != 0 && status != ESP_ENOTFOUND)
         esg_logf(ESP_LOG_WARN, "oidc.session_lookup", "%s", esg_strerror(status));
-    if (usable && (t->prompt & ESG_PROMPT_LOGIN))
+    /* prompt=login asks for a new login. prompt=select_account asks to let the user choose an
+     * account; a browser has one session here, so choosing means signing in with the account
+     * wanted (the same or another), which the login page offers. */
+    if (usable && (t->prompt & (ESG_PROMPT_LOGIN | ESG_PROMPT_SELECT_ACCOUNT)))
         usable = 0;
     if (usable && t->max_age >= 0) {
         int64_t auth_time = (int64_t)json_integer_value(json_object_get(session, "auth_time"));
@@ -288,8 +296,12 @@ static void on_session(void *ud, int status, json_t *session)
          * even when the session started within the same second. */
         usable = t->max_age > 0 && esg_wall_s() - auth_time <= t->max_age;
     }
-    if (usable && !session_meets_acr(t, session))
-        usable = 0; /* the request asks for a stronger method than the session used */
+    if (usable) {
+        /* The request may ask for a stronger method than the session used. */
+        json_t *met = session_acrs(t, session);
+        usable = json_array_size(met) > 0;
+        json_decref(met);
+    }
     if (!usable) {
         json_decref(session);
         if (t->prompt & ESG_PROMPT_NONE) {

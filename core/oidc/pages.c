@@ -62,11 +62,14 @@ static void head(esg_buf *b, const char *title)
                     "<main class=\"card\">");
 }
 
-int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, const char *step)
+int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, const char *step,
+                   const char *login_hint)
 {
     char *text = esg_envelope_dump(details);
-    json_t *ctx =
-        json_pack("{s:s,s:s,s:s}", "hash", hash, "step", step, "issuer", esg_oidc()->issuer);
+    /* The hint is the relying party's text: it only ever reaches the page as a JSON string value
+     * (escaped for the script element below) that the script assigns to an input's value. */
+    json_t *ctx = json_pack("{s:s,s:s,s:s,s:s*}", "hash", hash, "step", step, "issuer",
+                            esg_oidc()->issuer, "loginHint", login_hint);
     char *ctx_text = ctx ? esg_envelope_dump(ctx) : NULL;
     json_decref(ctx);
     if (text == NULL || ctx_text == NULL) {
@@ -187,6 +190,7 @@ static const char login_js[] =
     "  const form = el('form');\n"
     "  const idLabel = el('label', {for: 'individual-id'}, 'Individual ID');\n"
     "  const id = el('input', {id: 'individual-id', autocomplete: 'username', required: ''});\n"
+    "  if (ctx.loginHint) id.value = ctx.loginHint;\n"
     "  form.append(idLabel, id);\n"
     "  let secretType = have.has('OTP') ? 'OTP' : have.has('PWD') ? 'PWD' : null;\n"
     "  const secretLabel = el('label', {for: 'secret'}, secretType === 'OTP' ? 'One-time code' :\n"

@@ -14,9 +14,11 @@
 /*
  * Answers 200 with the login page for a transaction: `details` (borrowed) is the oauth-details
  * response, `hash` its oauth-details-hash, `step` "login" or "consent" (a session already
- * authenticated the user). [loop]
+ * authenticated the user), `login_hint` the relying party's login_hint or NULL: the page fills
+ * the individual ID field with it (the login context's "loginHint"). [loop]
  */
-int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, const char *step);
+int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, const char *step,
+                   const char *login_hint);
 
 /* Answers `status` with an error page saying what happened (`title`, `message`: static). [loop] */
 int esg_page_error(esg_http_req *req, int status, const char *title, const char *message);
