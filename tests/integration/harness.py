@@ -121,9 +121,9 @@ class Server:
     def wait(self, timeout=30):
         return self.proc.wait(timeout)
 
-    def stop(self):
-        """Stops the server and fails when it did not exit cleanly: a sanitizer report (the test
-        build runs under ASan/UBSan, leaks included) or a non-zero status after SIGTERM."""
+    def _terminate(self):
+        """Ends the process (SIGTERM, then SIGKILL) and its log reader; returns the exit status,
+        None when it had already exited."""
         status = None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -138,6 +138,25 @@ class Server:
             self._reader = None
         if self.proc is not None and self.proc.stderr is not None:
             self.proc.stderr.close()
+        return status
+
+    def restart(self, timeout=60):
+        """Stops the process and starts a new one on the same directory and configuration: keys
+        and the persistent database survive, in-memory state does not. A non-zero exit fails the
+        test at once; sanitizer reports of either process are found by stop(), which reads every
+        line logged."""
+        status = self._terminate()
+        if status not in (None, 0):
+            raise AssertionError("esignetd exited with %s after SIGTERM:\n%s"
+                                 % (status, "".join(self.lines[-20:])))
+        self.port = None
+        self._ready = threading.Event()
+        return self.start(timeout)
+
+    def stop(self):
+        """Stops the server and fails when it did not exit cleanly: a sanitizer report (the test
+        build runs under ASan/UBSan, leaks included) or a non-zero status after SIGTERM."""
+        status = self._terminate()
         shutil.rmtree(self.tmp, ignore_errors=True)
         reports = [i for i, l in enumerate(self.lines)
                    if "Sanitizer" in l or "runtime error:" in l]
