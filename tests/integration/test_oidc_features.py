@@ -3,6 +3,7 @@
 amr, consent (essential and voluntary claims, reuse, expiry, persistence across a restart),
 encrypted and localised userinfo, the token endpoint's other algorithms and assertion rules, and
 attempt limits."""
+import hashlib
 import json
 import os
 import secrets
@@ -15,7 +16,7 @@ import urllib.parse
 
 from harness import node_available, SOURCE_DIR
 from oidc_helpers import (ACR_OTP, DEMO_ID, Browser, Client, OidcServer, b64url, b64url_decode,
-                          full_login, jose, jwt_parts, pkce)
+                          jose, jwt_parts, pkce)
 
 ACR_PWD = "mosip:idp:acr:password"
 ACR_KBI = "mosip:idp:acr:knowledge"
@@ -341,7 +342,7 @@ class Authorize(ServerTest):
         verifier, details, ctx = begin(Browser(self.srv), self.client)
         self.assertNotIn("loginHint", ctx)
         status, _, script = self.srv.request("GET", "/static/login.js")
-        self.assertIn(b"loginHint", script)
+        self.assertIn(b"if (ctx.loginHint) id.value = ctx.loginHint;", script)
 
     def test_claims_parameter_userinfo_members(self):
         claims = {"userinfo": {"email": {"essential": True},
@@ -854,6 +855,8 @@ class TokenEndpoint(ServerTest):
             # (the test key store has RS256 and ES256), else the default.
             header, claims = jwt_parts(body["id_token"])
             self.assertEqual(header["alg"], id_alg, alg)
+            digest = hashlib.sha256(body["access_token"].encode()).digest()
+            self.assertEqual(claims["at_hash"], b64url(digest[:16]))
             self.assertEqual(verify_with_jwks(self.srv, body["id_token"])["aud"],
                              client.client_id)
             status, _, info = userinfo(self.srv, body["access_token"])
