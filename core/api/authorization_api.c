@@ -552,6 +552,12 @@ static void on_kyc_auth(void *ud, int status, const char *error_code, const char
                         const char *subject)
 {
     api *a = ud;
+    if (status == ESP_EUNKNOWN_SUBJECT) {
+        /* An unknown individual ID answers like a wrong secret (the identity back end already
+         * spent the same time on it), so authenticate cannot be used to list valid IDs. */
+        api_fail(a, "auth_failed", NULL);
+        return;
+    }
     if (status != 0) {
         api_fail_status(a, status, error_code);
         return;

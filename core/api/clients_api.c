@@ -737,8 +737,25 @@ static void written(void *ud, int status)
     respond_ok(ctx, ctx->client_id, st != NULL ? st : "ACTIVE");
 }
 
+/*
+ * A client that asks for encrypted userinfo must have a key to encrypt to, in the document as it
+ * will be stored (a PATCH may change either half).
+ */
+static int jwe_without_key(const json_t *doc)
+{
+    const char *type = json_string_value(
+        json_object_get(json_object_get(doc, "additional_config"), "userinfo_response_type"));
+    return type != NULL && strcmp(type, "JWE") == 0 &&
+           !json_is_object(json_object_get(doc, "enc_public_key"));
+}
+
 static void write_doc(api_ctx *ctx)
 {
+    if (jwe_without_key(ctx->doc)) {
+        add_error(ctx, "encPublicKey", "invalid_public_key");
+        respond_errors(ctx);
+        return;
+    }
     int rc = ctx->op == OP_CREATE ? esg_clients_insert(ctx->doc, written, ctx)
                                   : esg_clients_replace(ctx->doc, written, ctx);
     if (rc != 0) {

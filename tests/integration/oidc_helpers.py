@@ -67,11 +67,17 @@ def jose(args, data=b""):
 class OidcServer(Server):
     """A Server with the mock identity back end and the client management API enabled."""
 
-    def __init__(self, extra="", **kw):
+    def __init__(self, extra="", fixed_otp=True, **kw):
+        """fixed_otp=False: the mock sends no OTPs and the OTP plugins (authenticator-otp and
+        the notifiers, loaded then) must be configured in `extra`."""
         identities = os.environ.get(
             "ESG_TEST_IDENTITIES", os.path.join(SOURCE_DIR, "config", "identities.json"))
         text = OIDC_CONFIG.replace("{identities}", identities).replace(
             "{admin_hash}", hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest()) + extra
+        if not fixed_otp:
+            text = text.replace('      fixed_otp: "111111"\n', "").replace(
+                "identity-mock]\n",
+                "identity-mock, authenticator-otp, notifier-log, notifier-smtp]\n")
         # Server formats its config with str.format: braces of the template must survive.
         super().__init__(config_text=text, **kw)
 

@@ -136,7 +136,7 @@ def create_request(client_id=None, key=None, **overrides):
                          "io.mosip.residentapp://oauth"],
         "grantTypes": ["authorization_code"],
         "clientAuthMethods": ["private_key_jwt"],
-        "additionalConfig": {"userinfo_response_type": "JWE", "require_pkce": True,
+        "additionalConfig": {"userinfo_response_type": "JWS", "require_pkce": True,
                              "consent_expire_in_mins": 20,
                              "purpose": {"type": "login", "title": {"@none": "Log in"}}},
     }
@@ -555,6 +555,22 @@ class ClientManagement(unittest.TestCase):
         enc2 = rsa_jwk()
         cid2 = self.create(encPublicKey=enc2)["clientId"]
         self.assertEqual(self.get(cid2)["encPublicKey"]["n"], enc2["n"])
+
+    def test_encrypted_userinfo_needs_a_key(self):
+        jwe = {"userinfo_response_type": "JWE"}
+        # Create without an encryption key is refused; with one it is accepted.
+        self.assertEqual(self.api.errors("POST", "/client", create_request(
+            key=self.fresh_key(), additionalConfig=jwe)), ["invalid_public_key"])
+        cid = self.create(additionalConfig=jwe, encPublicKey=rsa_jwk())["clientId"]
+        self.assertEqual(self.get(cid)["additionalConfig"], jwe)
+        # A client without a key cannot be switched to JWE by PATCH or PUT.
+        plain = self.create()["clientId"]
+        self.assertEqual(self.api.errors("PATCH", "/client/" + plain,
+                                         {"additionalConfig": jwe}), ["invalid_public_key"])
+        self.assertEqual(self.api.errors("PUT", "/client/" + plain,
+                                         update_request(additionalConfig=jwe)),
+                         ["invalid_public_key"])
+        self.assertEqual(self.get(plain)["additionalConfig"]["userinfo_response_type"], "JWS")
 
     # -- v1 and v2 -----------------------------------------------------------------------------
 

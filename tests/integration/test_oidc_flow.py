@@ -376,6 +376,18 @@ class Flow(unittest.TestCase):
                 details, hash_)
             self.assertEqual(r["errors"][0]["errorCode"], code, challenges)
 
+    def test_unknown_individual_answers_like_a_wrong_secret(self):
+        browser, details, hash_ = self.start()
+        tid = details["transactionId"]
+        codes = []
+        for individual in ("0000000000", DEMO_ID):
+            status, r = browser.call("/authorization/v3/authenticate", {
+                "transactionId": tid, "individualId": individual,
+                "challengeList": [{"authFactorType": "OTP", "challenge": "999999",
+                                   "format": "alpha-numeric"}]}, details, hash_)
+            codes.append(r["errors"][0]["errorCode"])
+        self.assertEqual(codes, ["auth_failed", "auth_failed"])
+
     def test_auth_code_rules(self):
         browser, details, hash_ = self.start()
         r = browser.login_otp(details, hash_)
