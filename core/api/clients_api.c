@@ -10,7 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/envelope.h"
 #include "http/response.h"
@@ -131,32 +130,13 @@ static void log_write(const api_ctx *ctx, const char *event, int status)
  * never logged or echoed.
  */
 
-static int token68(const char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n && (strchr("-._~+/", s[i]) != NULL || (s[i] >= '0' && s[i] <= '9') ||
-                     (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
-        i++;
-    while (i > 0 && i < n && s[i] == '=')
-        i++;
-    return i > 0 && i == n;
-}
-
 /* 1 when the request carries the admin token; *presented tells whether it carried any. */
 static int authorized(esg_http_req *req, int *presented)
 {
-    esp_str v;
-    int rc = esg_http_req_header_unique(req, "Authorization", &v);
+    esp_str token;
+    int rc = esg_http_req_auth(req, "Bearer", &token);
     *presented = rc != ESP_ENOTFOUND;
-    if (rc != 0 || v.len < 8 || strncasecmp(v.ptr, "Bearer ", 7) != 0)
-        return 0;
-    const char *token = v.ptr + 7;
-    size_t n = v.len - 7;
-    while (n > 0 && token[0] == ' ') {
-        token++;
-        n--;
-    }
-    return n <= TOKEN_MAX && token68(token, n) && esg_clients_admin_token_ok(token, n);
+    return rc == 0 && token.len <= TOKEN_MAX && esg_clients_admin_token_ok(token.ptr, token.len);
 }
 
 static void unauthorized(esg_http_req *req, int presented)

@@ -314,6 +314,38 @@ void esg_http_req_header_at(const esg_http_req *req, size_t i, esp_str *name, es
     *value = span(c, c->hdrs[i].value, c->hdrs[i].value_len);
 }
 
+/* token68 = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=" (RFC 7235 §2.1). */
+static int token68(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (memchr("-._~+/", s[i], 6) != NULL || (s[i] >= '0' && s[i] <= '9') ||
+                     (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z')))
+        i++;
+    while (i > 0 && i < n && s[i] == '=')
+        i++;
+    return i > 0 && i == n;
+}
+
+int esg_http_req_auth(const esg_http_req *req, const char *scheme, esp_str *credentials)
+{
+    esp_str v;
+    size_t slen = strlen(scheme);
+    *credentials = (esp_str){"", 0};
+    int rc = esg_http_req_header_unique(req, "Authorization", &v);
+    if (rc != 0)
+        return rc;
+    if (v.len <= slen || strncasecmp(v.ptr, scheme, slen) != 0 || v.ptr[slen] != ' ')
+        return ESP_EINVAL;
+    /* One or more spaces separate the scheme from the credentials (1*SP). */
+    size_t i = slen;
+    while (i < v.len && v.ptr[i] == ' ')
+        i++;
+    if (!token68(v.ptr + i, v.len - i))
+        return ESP_EINVAL;
+    *credentials = (esp_str){v.ptr + i, v.len - i};
+    return 0;
+}
+
 int esg_http_req_cookie(const esg_http_req *req, const char *name, esp_str *value)
 {
     const esg_http_conn *c = req->conn;

@@ -90,6 +90,14 @@ size_t esg_http_req_header_total(const esg_http_req *req);
 void esg_http_req_header_at(const esg_http_req *req, size_t i, esp_str *name, esp_str *value);
 
 /*
+ * Credentials of the Authorization header for `scheme` (e.g. "Bearer", "DPoP"; compared without
+ * case): the token68 after the scheme (RFC 7235 §2.1; RFC 6750 §2.1 b64token), borrowed from the
+ * request. Returns 0, ESP_ENOTFOUND when the request has no Authorization header, or ESP_EINVAL
+ * when it has several, another scheme, or no or malformed credentials. [loop]
+ */
+int esg_http_req_auth(const esg_http_req *req, const char *scheme, esp_str *credentials);
+
+/*
  * Value of cookie `name` from the Cookie header(s). The value is not NUL-terminated. Returns 0,
  * ESP_ENOTFOUND, or ESP_EINVAL when the cookie is present more than once (a sign of cookie
  * tossing, which a handler relying on the cookie must refuse).

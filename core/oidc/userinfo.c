@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <esignet/plugin.h>
 
@@ -183,27 +182,18 @@ static int find_token(esg_http_req *req, char **out, const char **error)
     int have_header = 0;
     *out = NULL;
     *error = NULL;
-    int rc = esg_http_req_header_unique(req, "Authorization", &auth);
+    int rc = esg_http_req_auth(req, "Bearer", &auth);
     if (rc == ESP_EINVAL) {
+        /* Several headers, another scheme or credentials that are not a token68. */
         *error = "invalid_request";
         return ESP_EINVAL;
     }
     if (rc == 0) {
-        if (auth.len < 7 || strncasecmp(auth.ptr, "Bearer ", 7) != 0) {
-            *error = "invalid_request";
-            return ESP_EINVAL;
-        }
-        const char *p = auth.ptr + 7;
-        size_t n = auth.len - 7;
-        while (n > 0 && *p == ' ') {
-            p++;
-            n--;
-        }
-        if (n == 0 || n > MAX_TOKEN) {
+        if (auth.len > MAX_TOKEN) {
             *error = "invalid_token";
             return ESP_EINVAL;
         }
-        *out = esg_strndup(p, n);
+        *out = esg_strndup(auth.ptr, auth.len);
         have_header = 1;
     }
     if (esg_http_req_method(req) == ESG_HTTP_POST && esg_http_req_body(req).len > 0) {

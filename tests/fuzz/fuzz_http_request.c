@@ -124,6 +124,13 @@ static void on_complete(esg_http_req *req, const esg_http_done_info *info, void 
     }
     sum += (size_t)esg_http_req_header_unique(req, "host", &v) + v.len;
     sum += (size_t)esg_http_req_cookie(req, "c", &v) + v.len;
+    if (esg_http_req_auth(req, "Bearer", &v) == 0) {
+        /* Accepted credentials are a non-empty token68 without spaces. */
+        if (v.len == 0 || memchr(v.ptr, ' ', v.len) != NULL || v.ptr[0] == '=')
+            abort();
+    } else if (v.len != 0) {
+        abort();
+    }
     sum += (size_t)esg_http_req_is_gone(req) + (size_t)esg_http_req_is_tls(req);
     if (sum == (size_t)-1)
         abort();

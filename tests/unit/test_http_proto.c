@@ -92,6 +92,17 @@ static void h_head(esg_http_req *req, void *data)
     esg_http_respond_empty(req, 204);
 }
 
+/* Answers "<status> <credentials>" for the Bearer credentials of the request. */
+static void h_auth(esg_http_req *req, void *data)
+{
+    (void)data;
+    esp_str token;
+    int rc = esg_http_req_auth(req, "Bearer", &token);
+    esg_buf out = ESG_BUF_INIT;
+    assert_int_equal(esg_buf_printf(&out, "%d %.*s", rc, (int)token.len, token.ptr), 0);
+    esg_http_respond_buf(req, 200, "text/plain", &out);
+}
+
 static void h_html(esg_http_req *req, void *data)
 {
     (void)data;
@@ -136,6 +147,7 @@ static const esg_http_route routes[] = {
     {ESG_HTTP_M(ESG_HTTP_GET), "/client/{client_id}", h_param, NULL, "client", 0},
     {ESG_HTTP_M(ESG_HTTP_GET) | ESG_HTTP_M(ESG_HTTP_POST), "/hold", h_hold, NULL, "hold", 0},
     {ESG_HTTP_M(ESG_HTTP_GET), "/headers", h_head, NULL, NULL, 0},
+    {ESG_HTTP_M(ESG_HTTP_GET), "/auth", h_auth, NULL, NULL, 0},
     {ESG_HTTP_M(ESG_HTTP_GET), "/html", h_html, NULL, NULL, 0},
     {ESG_HTTP_M(ESG_HTTP_GET), "/redirect", h_redirect, NULL, NULL, 0},
     {ESG_HTTP_M(ESG_HTTP_GET), "/bad-redirect", h_bad_redirect, NULL, NULL, 0},
@@ -166,7 +178,10 @@ static int setup(void **state)
     char err[200];
     memcpy(f->table, routes, sizeof(routes));
     assert_int_equal(esg_http_body_new("{\"k\":1}", 7, "application/json", &f->shared), 0);
-    f->table[13].data = f->shared;
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (routes[i].handler == h_shared)
+            f->table[i].data = f->shared;
+    }
     assert_int_equal(
         esg_http_router_new(f->table, sizeof(routes) / sizeof(routes[0]), &f->router, err, 200), 0);
     esg_http_config cfg;
@@ -504,6 +519,55 @@ static void test_request_id(void **state)
     esg_http_test_conn_release(c);
 }
 
+/* The body of a GET /auth with `headers` (each line ending in CRLF). */
+static const char *auth_answer(fx *f, esg_http_conn **c, const char *headers)
+{
+    char text[512];
+    snprintf(text, sizeof(text), "GET /auth HTTP/1.1\r\nHost: x\r\n%s\r\n", headers);
+    const char *out = roundtrip(f, c, text);
+    const char *body = strstr(out, "\r\n\r\n");
+    assert_non_null(body);
+    return body + 4;
+}
+
+static void test_authorization_credentials(void **state)
+{
+    fx *f = *state;
+    esg_http_conn *c;
+    char ok[64], notfound[64], invalid[64];
+    snprintf(notfound, sizeof(notfound), "%d ", ESP_ENOTFOUND);
+    snprintf(invalid, sizeof(invalid), "%d ", ESP_EINVAL);
+    static const struct {
+        const char *headers;
+        const char *token; /* NULL: refused as malformed */
+    } cases[] = {
+        {"Authorization: Bearer abc.DEF-_~+/9==\r\n", "abc.DEF-_~+/9=="},
+        {"Authorization: bearer   tok\r\n", "tok"}, /* scheme without case, 1*SP */
+        {"Authorization: Bearer\r\n", NULL},
+        {"Authorization: Bearer \r\n", NULL},
+        {"Authorization: Bearertok\r\n", NULL},
+        {"Authorization: Basic dXNlcjpwYXNz\r\n", NULL},
+        {"Authorization: DPoP tok\r\n", NULL},
+        {"Authorization: Bearer a b\r\n", NULL},
+        {"Authorization: Bearer =abc\r\n", NULL},
+        {"Authorization: Bearer ab=c\r\n", NULL},
+        {"Authorization: Bearer a\"b\r\n", NULL},
+        {"Authorization: Bearer a\r\nAuthorization: Bearer a\r\n", NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = auth_answer(f, &c, cases[i].headers);
+        if (cases[i].token != NULL) {
+            snprintf(ok, sizeof(ok), "0 %s", cases[i].token);
+            assert_string_equal(got, ok);
+        } else {
+            assert_string_equal(got, invalid);
+        }
+        esg_http_test_conn_release(c);
+    }
+    assert_string_equal(auth_answer(f, &c, ""), notfound);
+    esg_http_test_conn_release(c);
+}
+
 static void test_headers_api_and_options(void **state)
 {
     fx *f = *state;
@@ -692,6 +756,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_paths, setup, teardown),
         cmocka_unit_test_setup_teardown(test_request_id, setup, teardown),
         cmocka_unit_test_setup_teardown(test_headers_api_and_options, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_authorization_credentials, setup, teardown),
         cmocka_unit_test_setup_teardown(test_http10, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async_and_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeouts, setup, teardown),
