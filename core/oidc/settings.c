@@ -7,6 +7,7 @@
 #include <esignet/plugin.h>
 
 #include "keys/keys.h"
+#include "util/log.h"
 
 static esg_oidc_settings S;
 static int loaded;
@@ -73,6 +74,31 @@ static char *join(const char *a, const char *b, const char *c)
     return s;
 }
 
+/*
+ * Cookies are Secure when browsers will keep and send Secure cookies to the issuer: https, or
+ * plain http on a loopback host, which Chromium and Firefox treat as potentially trustworthy
+ * (so the demo on http://127.0.0.1 gets the same cookie attributes as a deployment).
+ */
+static int cookies_can_be_secure(const char *issuer)
+{
+    static const char *const loopback[] = {"localhost", "127.0.0.1", "[::1]"};
+    if (strncmp(issuer, "https://", 8) == 0)
+        return 1;
+    if (strncmp(issuer, "http://", 7) != 0)
+        return 0;
+    const char *host = issuer + 7;
+    size_t n = strcspn(host, "/?#");
+    const char *colon = n > 0 && host[0] == '[' ? memchr(host, ']', n) : memchr(host, ':', n);
+    if (colon != NULL && host[0] == '[')
+        colon++; /* the port follows the bracketed IPv6 address */
+    size_t hlen = colon != NULL ? (size_t)(colon - host) : n;
+    for (size_t i = 0; i < sizeof(loopback) / sizeof(loopback[0]); i++) {
+        if (hlen == strlen(loopback[i]) && strncmp(host, loopback[i], hlen) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
 {
     const json_t *o = cfg->oidc;
@@ -83,7 +109,11 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     S.issuer = cfg->issuer;
     S.base_path = cfg->base_path;
     S.token_signing_alg = cfg->keys.token_signing_alg;
-    S.secure_cookies = strncmp(cfg->issuer, "https://", 8) == 0;
+    S.secure_cookies = cookies_can_be_secure(cfg->issuer);
+    if (!S.secure_cookies)
+        esg_logf(ESP_LOG_WARN, "oidc.insecure_issuer",
+                 "the issuer is plain http on a host that is not loopback: session and CSRF "
+                 "cookies cannot be Secure; serve it over https (or TLS at a proxy)");
     S.authorization_endpoint = join(cfg->issuer, "/authorize", "");
     S.token_endpoint = join(cfg->issuer, cfg->base_path, "/oauth/v2/token");
     S.userinfo_endpoint = join(cfg->issuer, cfg->base_path, "/oidc/userinfo");

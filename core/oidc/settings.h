@@ -55,7 +55,7 @@ typedef struct esg_oidc_settings {
     const char *token_signing_alg;
     int require_pkce;
     int userinfo_jwe_default;
-    int secure_cookies; /* issuer is https */
+    int secure_cookies; /* issuer is https, or http on a loopback host */
     struct {
         int64_t transaction, authenticated, code, id_token, access_token, session, replay_window,
             client_assertion, clock_skew; /* milliseconds */

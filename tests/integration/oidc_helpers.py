@@ -177,6 +177,7 @@ class Browser:
     def __init__(self, srv):
         self.srv = srv
         self.cookies = {}
+        self.set_cookie_lines = []  # every Set-Cookie header received, as sent
 
     def _cookie_header(self):
         return "; ".join("%s=%s" % kv for kv in self.cookies.items())
@@ -192,6 +193,7 @@ class Browser:
             data = resp.read()
             for k, v in resp.getheaders():
                 if k.lower() == "set-cookie":
+                    self.set_cookie_lines.append(v)
                     name, _, rest = v.partition("=")
                     self.cookies[name.strip()] = rest.split(";")[0]
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data

@@ -289,6 +289,15 @@ class Flow(unittest.TestCase):
         # After a login (the session cookie is HttpOnly and SameSite), prompt=none gives a code.
         code, v, details, state, browser = full_login(self.srv, self.client, browser)
         self.assertIn("esg_session", browser.cookies)
+        # Secure even on http://127.0.0.1: browsers keep Secure cookies for loopback origins.
+        session = [l for l in browser.set_cookie_lines if l.startswith("esg_session=")][0]
+        attrs = {a.strip().split("=")[0].lower() for a in session.split(";")[1:]}
+        self.assertTrue({"httponly", "secure", "samesite", "path", "max-age"} <= attrs, session)
+        self.assertIn("SameSite=Lax", session)
+        csrf = [l for l in browser.set_cookie_lines if l.startswith("XSRF-TOKEN=")][0]
+        self.assertIn("Secure", csrf)
+        self.assertIn("SameSite=Strict", csrf)
+        self.assertNotIn("HttpOnly", csrf)  # the page's script echoes it in a header
         status, h, _ = browser.authorize(self.client, prompt="none", code_challenge=challenge,
                                          code_challenge_method="S256", state="silent")
         self.assertEqual(status, 303)
