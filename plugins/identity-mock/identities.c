@@ -68,7 +68,10 @@ static int each_member(const where *w, const char *prefix, json_t *obj, member_c
     json_object_foreach(obj, key, v)
     {
         char field[160];
-        snprintf(field, sizeof(field), "%s%s%.100s", prefix ? prefix : "", prefix ? "." : "", key);
+        /* The prefix is itself a field name: both parts are bounded so that a name always fits
+         * (a Release build proves the unbounded form can truncate and fails with -Werror). */
+        snprintf(field, sizeof(field), "%.58s%s%.100s", prefix ? prefix : "", prefix ? "." : "",
+                 key);
         int rc = check(w, field, key, v);
         if (rc != 0)
             return rc;
