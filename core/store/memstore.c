@@ -4,8 +4,14 @@
  * Entries live in 64 shards, each a chained hash table under its own mutex, so loop threads
  * rarely contend. Keys are hashed with SipHash-1-3 under a random key because some keys come
  * from clients (jti, nonce) and must not be able to force collisions. Expired entries are removed
- * when touched and by an incremental sweep of each shard at most once a second. Single use is
- * atomic because take, NX-put and incr happen under the shard lock.
+ * when touched and by an incremental sweep: every SWEEP_INTERVAL_MS a pass over each shard
+ * starts, and each operation on the shard advances it by at most SWEEP_BUCKETS buckets. So the
+ * lock is never held for a whole shard (a full sweep of a shard with a million entries stalls
+ * every loop that touches it) and the work per second does not grow with the number of entries
+ * the way a full sweep every second does. Expired entries are never returned, so a late sweep
+ * only holds their memory a little longer; at max_entries a full sweep of the shard still runs
+ * before a write is refused. Single use is atomic because take, NX-put and incr happen under the
+ * shard lock.
  */
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -23,7 +29,8 @@
 #define SHARD_SHIFT       58
 #define MAX_KEY           ESP_KEY_MAX
 #define MAX_TTL_MS        (INT64_C(400) * 86400 * 1000) /* longest lifetime of an in-flight entry */
-#define SWEEP_INTERVAL_MS 1000
+#define SWEEP_INTERVAL_MS 10000 /* between the starts of two passes over a shard */
+#define SWEEP_BUCKETS     256   /* buckets visited per operation while a pass runs */
 
 typedef struct entry {
     struct entry *next;
@@ -41,6 +48,7 @@ typedef struct shard {
     entry **buckets;
     size_t n_buckets;
     size_t n_entries;
+    size_t sweep_at; /* next bucket of the pass in progress */
     int64_t next_sweep_ms;
 } shard;
 
@@ -127,18 +135,36 @@ static void remove_at(memstore *m, shard *s, entry **link)
     free_entry(e);
 }
 
+static void sweep_bucket(memstore *m, shard *s, size_t b, int64_t now)
+{
+    entry **link = &s->buckets[b];
+    while (*link != NULL) {
+        if ((*link)->expires_ms <= now)
+            remove_at(m, s, link);
+        else
+            link = &(*link)->next;
+    }
+}
+
+/* The whole shard at once: only when the store is full, before a write is refused. */
 static void sweep(memstore *m, shard *s, int64_t now)
 {
-    for (size_t b = 0; b < s->n_buckets; b++) {
-        entry **link = &s->buckets[b];
-        while (*link != NULL) {
-            if ((*link)->expires_ms <= now)
-                remove_at(m, s, link);
-            else
-                link = &(*link)->next;
-        }
+    for (size_t b = 0; b < s->n_buckets; b++)
+        sweep_bucket(m, s, b, now);
+}
+
+/* The next few buckets of the pass; the next pass is due SWEEP_INTERVAL_MS after this one ends.
+ * A table that grew meanwhile is finished from the same index, which at worst leaves some
+ * entries to the next pass. */
+static void sweep_some(memstore *m, shard *s, int64_t now)
+{
+    size_t end = s->sweep_at + SWEEP_BUCKETS;
+    for (; s->sweep_at < end && s->sweep_at < s->n_buckets; s->sweep_at++)
+        sweep_bucket(m, s, s->sweep_at, now);
+    if (s->sweep_at >= s->n_buckets) {
+        s->sweep_at = 0;
+        s->next_sweep_ms = now + SWEEP_INTERVAL_MS;
     }
-    s->next_sweep_ms = now + SWEEP_INTERVAL_MS;
 }
 
 /* Finds the live entry for a key; expired entries found on the way are removed. */
@@ -243,7 +269,7 @@ static esp_status kv_op(void *inst, const esp_kv_request *req, esp_call *call, i
 
     pthread_mutex_lock(&s->mu);
     if (now >= s->next_sweep_ms)
-        sweep(m, s, now);
+        sweep_some(m, s, now);
     entry **link = find(m, s, h, key, len, now);
     entry *e = link ? *link : NULL;
     esp_kv_result res = {sizeof(res), ESP_STR_NULL, 0, 0};
