@@ -105,8 +105,7 @@ static void on_txn_saved(void *ud, int status, json_t *doc)
     if (st->api) {
         esg_envelope_ok(st->req, json_incref(st->details), NULL);
     } else {
-        const char *step = st->txn->state == ESG_TXN_AUTHENTICATED ? "consent" : "login";
-        esg_page_login(st->req, st->details, st->hash, step, st->txn->login_hint);
+        esg_page_login(st->req, st->details, st->hash, st->txn);
     }
     start_free(st);
 }

@@ -10,15 +10,16 @@
 #include <jansson.h>
 
 #include "http/request.h"
+#include "oidc/transaction.h"
 
 /*
  * Answers 200 with the login page for a transaction: `details` (borrowed) is the oauth-details
- * response, `hash` its oauth-details-hash, `step` "login" or "consent" (a session already
- * authenticated the user), `login_hint` the relying party's login_hint or NULL: the page fills
- * the individual ID field with it (the login context's "loginHint"). [loop]
+ * response, `hash` its oauth-details-hash, `t` the transaction. The page's login context tells
+ * the script the step ("login", or "consent" when a session already authenticated the user), the
+ * issuer and base path, and the relying party's login_hint (pre-fills the individual ID),
+ * state (echoed on cancel) and ui_locales (chooses the client name's language). [loop]
  */
-int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, const char *step,
-                   const char *login_hint);
+int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, const esg_txn *t);
 
 /* Answers `status` with an error page saying what happened (`title`, `message`: static). [loop] */
 int esg_page_error(esg_http_req *req, int status, const char *title, const char *message);

@@ -342,7 +342,7 @@ class Authorize(ServerTest):
         verifier, details, ctx = begin(Browser(self.srv), self.client)
         self.assertNotIn("loginHint", ctx)
         status, _, script = self.srv.request("GET", "/static/login.js")
-        self.assertIn(b"if (ctx.loginHint) id.value = ctx.loginHint;", script)
+        self.assertRegex(script, rb"idInput\.value = ctx\.loginHint;")
 
     def test_claims_parameter_userinfo_members(self):
         claims = {"userinfo": {"email": {"essential": True},
