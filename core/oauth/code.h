@@ -1,9 +1,10 @@
 /*
  * Authorization codes (RFC 6749 §4.1.2): 256 random bits, base64url, stored in the in-flight
  * store under their SHA-256 (namespace "code") with the authenticated transaction, for
- * oidc.lifetimes.code. The token endpoint takes the entry atomically, so a code is redeemed once
- * even under concurrent requests; the "code-used" marker it leaves lets a second redemption
- * revoke what the first one issued (RFC 6749 §10.5, RFC 9700 §4.5).
+ * oidc.lifetimes.code. The token endpoint counts redemptions in "code-uses" before it takes the
+ * entry, so exactly one redemption issues tokens even under concurrent requests, and a later one
+ * finds the first one's access token through "code-at" and revokes it (RFC 6749 §10.5, RFC 9700
+ * §4.5); core/oauth/token.c explains why no race can keep that token alive.
  */
 #ifndef ESG_OAUTH_CODE_H
 #define ESG_OAUTH_CODE_H

@@ -122,16 +122,53 @@ static void respond(tok *t)
     tok_free(t);
 }
 
-/* The code was redeemed twice while this request was issuing: its tokens are revoked too. */
+/*
+ * Reuse of a code (RFC 6749 §10.5, RFC 9700 §4.5) is detected and its tokens revoked without a
+ * window in which a race can be lost. Every redemption first increments the counter
+ * "code-uses"/<code hash>: exactly one gets 1 and may take the code; any later one is a reuse.
+ * The first, once its access token is stored, writes the link "code-at"/<code hash> and then reads
+ * the counter again; a reuse increments the counter and then reads the link. Each writes before
+ * it reads what the other writes, so with a linearizable store at least one of them sees the
+ * other: either the reuse finds the link and deletes the access token, or the first sees the
+ * count above 1, deletes its own token and answers invalid_grant.
+ */
+static int64_t reuse_window_ms(void)
+{
+    const esg_oidc_settings *S = esg_oidc();
+    return S->lifetimes.access_token > S->lifetimes.code ? S->lifetimes.access_token
+                                                         : S->lifetimes.code;
+}
+
 static void on_revoked_own(void *ud, int status, json_t *doc)
 {
     tok *t = ud;
     (void)status;
     json_decref(doc);
+    esg_logf(ESP_LOG_WARN, "oauth.code_reused",
+             "an authorization code was redeemed twice while its tokens were issued; they are "
+             "revoked");
     fail(t, 400, "invalid_grant", "the authorization code was used more than once");
 }
 
-static void on_marker_final(void *ud, int status, json_t *doc)
+static void on_recount(void *ud, int status, json_t *doc)
+{
+    tok *t = ud;
+    json_int_t uses = json_integer_value(doc);
+    json_decref(doc);
+    if (status != 0) {
+        fail_status(t, status);
+        return;
+    }
+    if (uses > 1) {
+        int rc = esg_kv_json_del("at", t->at_key, on_revoked_own, t);
+        if (rc != 0)
+            on_revoked_own(t, rc, NULL);
+        return;
+    }
+    respond(t);
+}
+
+static void on_link_stored(void *ud, int status, json_t *doc)
 {
     tok *t = ud;
     json_decref(doc);
@@ -139,29 +176,7 @@ static void on_marker_final(void *ud, int status, json_t *doc)
         fail_status(t, status);
         return;
     }
-    respond(t);
-}
-
-static void on_marker_check(void *ud, int status, json_t *doc)
-{
-    tok *t = ud;
-    const esg_oidc_settings *S = esg_oidc();
-    int revoked = status == 0 && json_is_true(json_object_get(doc, "revoked"));
-    json_decref(doc);
-    if (revoked) {
-        int rc = esg_kv_json_del("at", t->at_key, on_revoked_own, t);
-        if (rc != 0)
-            on_revoked_own(t, rc, NULL);
-        return;
-    }
-    /* The marker lets a second redemption find and revoke this access token (RFC 6749
-     * §10.5); it lives as long as the token can be used. */
-    json_t *m = json_pack("{s:s}", "at", t->at_key);
-    int64_t ttl = S->lifetimes.access_token > S->lifetimes.code ? S->lifetimes.access_token
-                                                                : S->lifetimes.code;
-    int rc = m ? esg_kv_json_put("code-used", t->code_hash, m, ttl, ESP_KV_SET, on_marker_final, t)
-               : ESP_ENOMEM;
-    json_decref(m);
+    int rc = esg_kv_json_incr("code-uses", t->code_hash, 0, reuse_window_ms(), on_recount, t);
     if (rc != 0)
         fail_status(t, rc);
 }
@@ -174,7 +189,11 @@ static void on_at_stored(void *ud, int status, json_t *doc)
         fail_status(t, status);
         return;
     }
-    int rc = esg_kv_json_get("code-used", t->code_hash, on_marker_check, t);
+    json_t *link = json_pack("{s:s}", "at", t->at_key);
+    int rc = link ? esg_kv_json_put("code-at", t->code_hash, link, reuse_window_ms(), ESP_KV_SET,
+                                    on_link_stored, t)
+                  : ESP_ENOMEM;
+    json_decref(link);
     if (rc != 0)
         fail_status(t, rc);
 }
@@ -409,17 +428,6 @@ static void exchange(tok *t)
  * The code.
  */
 
-static void on_marker_written(void *ud, int status, json_t *doc)
-{
-    tok *t = ud;
-    json_decref(doc);
-    if (status != 0 && status != ESP_EEXIST) {
-        fail_status(t, status);
-        return;
-    }
-    exchange(t);
-}
-
 /* RFC 7636 §4.1: 43 to 128 characters of [A-Za-z0-9-._~]. */
 static int verifier_ok(const char *v)
 {
@@ -495,13 +503,7 @@ static void check_code(tok *t)
         fail(t, 400, "invalid_grant", "the consent behind this code has expired");
         return;
     }
-    json_t *m = json_pack("{s:s}", "state", "issuing");
-    int rc = m ? esg_kv_json_put("code-used", t->code_hash, m, esg_oidc()->lifetimes.access_token,
-                                 ESP_KV_NX, on_marker_written, t)
-               : ESP_ENOMEM;
-    json_decref(m);
-    if (rc != 0)
-        fail_status(t, rc);
+    exchange(t);
 }
 
 static void on_reuse_revoked(void *ud, int status, json_t *doc)
@@ -514,49 +516,23 @@ static void on_reuse_revoked(void *ud, int status, json_t *doc)
     fail(t, 400, "invalid_grant", "the authorization code was already used");
 }
 
-static void on_reuse_marked(void *ud, int status, json_t *doc)
+/* A reuse: the access token the first redemption stored, if it got that far, is deleted. */
+static void on_reuse_link(void *ud, int status, json_t *doc)
 {
     tok *t = ud;
-    (void)status;
+    const char *at = status == 0 ? json_string_value(json_object_get(doc, "at")) : NULL;
+    snprintf(t->at_key, sizeof(t->at_key), "%s", at && strlen(at) == 43 ? at : "");
     json_decref(doc);
-    /* Revoke the access token the first redemption got, if it finished issuing it. */
     if (t->at_key[0] != '\0' && esg_kv_json_del("at", t->at_key, on_reuse_revoked, t) == 0)
         return;
     on_reuse_revoked(t, 0, NULL);
-}
-
-static void on_used_marker(void *ud, int status, json_t *doc)
-{
-    tok *t = ud;
-    if (status == ESP_ENOTFOUND) {
-        fail(t, 400, "invalid_grant", "the authorization code is invalid or expired");
-        return;
-    }
-    if (status != 0) {
-        fail_status(t, status);
-        return;
-    }
-    /* A second redemption: mark the code revoked, so that a first redemption still issuing
-     * notices, and revoke what was already issued. */
-    const char *at = json_string_value(json_object_get(doc, "at"));
-    snprintf(t->at_key, sizeof(t->at_key), "%s", at && strlen(at) == 43 ? at : "");
-    json_decref(doc);
-    json_t *m = json_pack("{s:b}", "revoked", 1);
-    int rc = m ? esg_kv_json_put("code-used", t->code_hash, m, esg_oidc()->lifetimes.access_token,
-                                 ESP_KV_SET, on_reuse_marked, t)
-               : ESP_ENOMEM;
-    json_decref(m);
-    if (rc != 0)
-        fail_status(t, rc);
 }
 
 static void on_code_taken(void *ud, int status, json_t *doc)
 {
     tok *t = ud;
     if (status == ESP_ENOTFOUND) {
-        int rc = esg_kv_json_get("code-used", t->code_hash, on_used_marker, t);
-        if (rc != 0)
-            fail_status(t, rc);
+        fail(t, 400, "invalid_grant", "the authorization code is invalid or expired");
         return;
     }
     if (status != 0) {
@@ -570,6 +546,21 @@ static void on_code_taken(void *ud, int status, json_t *doc)
         return;
     }
     check_code(t);
+}
+
+static void on_code_counted(void *ud, int status, json_t *doc)
+{
+    tok *t = ud;
+    json_int_t uses = json_integer_value(doc);
+    json_decref(doc);
+    if (status != 0) {
+        fail_status(t, status);
+        return;
+    }
+    int rc = uses > 1 ? esg_kv_json_get("code-at", t->code_hash, on_reuse_link, t)
+                      : esg_kv_json_take("code", t->code_hash, on_code_taken, t);
+    if (rc != 0)
+        fail_status(t, rc);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -594,7 +585,7 @@ static void on_jti(void *ud, int status, json_t *doc)
         return;
     }
     esg_code_hash(code, strlen(code), t->code_hash);
-    int rc = esg_kv_json_take("code", t->code_hash, on_code_taken, t);
+    int rc = esg_kv_json_incr("code-uses", t->code_hash, 1, reuse_window_ms(), on_code_counted, t);
     if (rc != 0)
         fail_status(t, rc);
 }
