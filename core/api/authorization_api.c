@@ -50,15 +50,14 @@ void esg_api_authorize(esg_http_req *req, void *data)
         rc = esg_http_req_query_form(req, ESG_FORM_PLUS_SPACE, NULL, &form, why, sizeof(why));
     if (rc != 0) {
         /* Without trustworthy parameters the redirect URI cannot be trusted either. */
-        esg_page_error(req, 400, "This sign-in request cannot be processed",
-                       "The request parameters are malformed or repeated.");
+        esg_page_error(req, ESG_PAGE_BAD_REQUEST, "invalid_request");
         return;
     }
     esg_authz_params p;
     rc = esg_authz_params_from_form(&form, &p);
     esg_form_free(&form);
     if (rc != 0) {
-        esg_page_error(req, 500, "Something went wrong", "Please try again.");
+        esg_page_error(req, ESG_PAGE_SERVER_ERROR, "server_error");
         return;
     }
     esg_flow_start(req, &p, 0);
@@ -514,6 +513,11 @@ static void on_authenticated_saved(void *ud, int status, json_t *doc)
 {
     api *a = ud;
     json_decref(doc);
+    if (status == ESP_ENOTFOUND) {
+        /* auth-code took the transaction (or it expired) while this login was checked. */
+        api_fail(a, "invalid_transaction", "the transaction was completed or expired meanwhile");
+        return;
+    }
     if (status != 0) {
         api_fail_status(a, status, NULL);
         return;
@@ -524,9 +528,11 @@ static void on_authenticated_saved(void *ud, int status, json_t *doc)
 
 static void respond_authenticated(api *a)
 {
+    /* Replace only: a transaction that auth-code has taken meanwhile must not come back, or one
+     * login could be turned into a second code. */
     json_t *doc = esg_txn_to_json(a->txn);
     int rc = doc ? esg_kv_json_put("txn", a->txn->id, doc, esg_oidc()->lifetimes.authenticated,
-                                   ESP_KV_SET, on_authenticated_saved, a)
+                                   ESP_KV_XX, on_authenticated_saved, a)
                  : ESP_ENOMEM;
     json_decref(doc);
     if (rc != 0)

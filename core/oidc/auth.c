@@ -35,6 +35,21 @@ struct esp_instance *esg_auth_authenticator(const char *type)
     return NULL;
 }
 
+int esg_auth_check(esg_buf *err)
+{
+    struct esp_instance *b = esg_auth_backend();
+    struct esp_instance *a = esg_auth_authenticator("OTP");
+    if (a == NULL || b == NULL || !esg_op_supported(a, ESG_OP_SEND_CHALLENGE) ||
+        esg_op_supported(b, ESG_OP_LOOKUP))
+        return 0;
+    esg_buf_printf(err,
+                   "authenticator '%s' sends one-time codes, but identity back end '%s' cannot "
+                   "look up where to send them (it has no lookup operation); remove the "
+                   "authenticator to let the back end send and check OTPs itself",
+                   a->name, b->name);
+    return ESP_ECONFIG;
+}
+
 static esp_str s(const char *v)
 {
     esp_str r = {v ? v : "", v ? strlen(v) : 0};

@@ -12,11 +12,20 @@
 #include <esignet/plugin.h>
 
 #include "oidc/transaction.h"
+#include "util/buf.h"
 
 /* The identity back end used for logins, or NULL when none is configured. [any] */
 struct esp_instance *esg_auth_backend(void);
 /* The authenticator instance serving factor `type`, or NULL. [loop] */
 struct esp_instance *esg_auth_authenticator(const char *type);
+
+/*
+ * Checks at start, once the instances exist, that logins can be routed: an OTP authenticator
+ * needs an identity back end that can look up where to send its codes (lookup), because
+ * send-otp and authenticate must reach the same plugin. Returns 0, or ESP_ECONFIG with the
+ * reason appended to `err`. [main, before the loops run]
+ */
+int esg_auth_check(esg_buf *err);
 
 /*
  * Completion of esg_auth_run(): on success `kyc_token` and `subject` (borrowed for the callback);

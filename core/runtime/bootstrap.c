@@ -8,6 +8,7 @@
 
 #include "keys/keys.h"
 #include "oauth/clients.h"
+#include "oidc/auth.h"
 #include "oidc/settings.h"
 #include "plugin/call.h"
 #include "plugin/host.h"
@@ -217,7 +218,8 @@ int esg_bootstrap(const char *config_path, int mode, esg_app *app)
         cfg->storage.persistent ? esg_instance_find(ESP_KIND_STORAGE, cfg->storage.persistent->name)
                                 : NULL;
     if ((rc = esg_store_configure(inflight, persistent, &err)) != 0 ||
-        (rc = esg_keys_configure(cfg->keys.default_store, &err)) != 0)
+        (rc = esg_keys_configure(cfg->keys.default_store, &err)) != 0 ||
+        (rc = esg_auth_check(&err)) != 0)
         goto fail_msg;
     esg_buf_free(&err);
 done:

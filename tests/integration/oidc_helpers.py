@@ -23,6 +23,7 @@ ESG_JOSE = os.path.join(BUILD_DIR, "tools", "esg-jose", "esg-jose")
 ADMIN_TOKEN = "test-admin-token"
 ACR_OTP = "mosip:idp:acr:generated-code"
 DEMO_ID = "8267411571"
+DEMO_PASSWORD = "Sid@Demo2024"  # plugins/identity-mock/README.md
 
 OIDC_CONFIG = BASE_CONFIG.replace(
     "  load: [keystore-file, storage-sqlite]\n",

@@ -15,12 +15,11 @@ import unittest
 import urllib.parse
 
 from harness import node_available, SOURCE_DIR
-from oidc_helpers import (ACR_OTP, DEMO_ID, Browser, Client, OidcServer, b64url, b64url_decode,
+from oidc_helpers import (ACR_OTP, DEMO_ID, DEMO_PASSWORD, Browser, Client, OidcServer, b64url, b64url_decode,
                           jose, jwt_parts, pkce)
 
 ACR_PWD = "mosip:idp:acr:password"
 ACR_KBI = "mosip:idp:acr:knowledge"
-DEMO_PASSWORD = "Sid@Demo2024"  # plugins/identity-mock/README.md
 DEMO_KNOWLEDGE = {"full_name": "Siddharth K Mansour", "date_of_birth": "1987-11-25"}
 AISHA = "5860356276"
 TOKEN_PATH = "/v1/esignet/oauth/v2/token"

@@ -5,12 +5,13 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 import time
 import unittest
 import urllib.parse
 
-from oidc_helpers import (ACR_OTP, DEMO_ID, Browser, Client, OidcServer, b64url, full_login,
-                          jwt_parts, pkce)
+from oidc_helpers import (ACR_OTP, DEMO_ID, DEMO_PASSWORD, Browser, Client, OidcServer, b64url,
+                          full_login, jwt_parts, pkce)
 
 
 def location_params(h):
@@ -184,6 +185,35 @@ class Flow(unittest.TestCase):
         self.assertEqual(status, 401)
         self.assertIn('error="invalid_token"', h["www-authenticate"])
 
+    def test_concurrent_redemptions_leave_no_live_token(self):
+        # Two redemptions of one code racing each other: at most one gets tokens, and its access
+        # token is revoked by the other, whichever order the server's steps interleave in.
+        for _ in range(12):
+            code, verifier = self.fresh()
+            assertions = [self.client.assertion(), self.client.assertion()]
+            start = threading.Barrier(2)
+            results = [None, None]
+
+            def redeem(i):
+                start.wait()
+                results[i] = self.client.token(code, verifier, assertion=assertions[i])
+
+            threads = [threading.Thread(target=redeem, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            ok = [body for status, _, body in results if status == 200]
+            self.assertLessEqual(len(ok), 1, results)
+            for status, _, body in results:
+                if status != 200:
+                    self.assertEqual((status, body["error"]), (400, "invalid_grant"))
+            for body in ok:
+                status, _, _ = self.srv.request(
+                    "GET", "/v1/esignet/oidc/userinfo",
+                    headers={"Authorization": "Bearer " + body["access_token"]})
+                self.assertEqual(status, 401, results)
+
     def test_wrong_or_missing_pkce_verifier(self):
         code, verifier = self.fresh()
         self.assertTokenError(self.client.token(code, secrets.token_urlsafe(48)), "invalid_grant")
@@ -222,7 +252,8 @@ class Flow(unittest.TestCase):
                 "response_type": "code", "scope": "openid"}))
         self.assertEqual(status, 400)
         self.assertNotIn("location", h)
-        self.assertIn(b"cannot be processed", body)
+        self.assertIn(b"This application is not known", body)
+        self.assertIn(b"invalid_client_id", body)
 
     def test_unregistered_redirect_uri_is_never_redirected_to(self):
         browser = Browser(self.srv)
@@ -364,6 +395,54 @@ class Flow(unittest.TestCase):
             "challengeList": [{"authFactorType": "OTP", "challenge": "000000",
                                "format": "alpha-numeric"}]}, details, hash_)
         self.assertEqual(r["errors"][0]["errorCode"], "individual_id_blocked")
+
+    def test_authenticate_cannot_revive_a_completed_transaction(self):
+        # Two logins race an auth-code that polls until the transaction is authenticated. The
+        # login that finishes after auth-code took the transaction must not put it back, or a
+        # second auth-code would turn one login into two codes.
+        for _ in range(3):
+            browser = Browser(self.srv)
+            verifier, challenge = pkce()
+            status, _, body = browser.authorize(
+                self.client, code_challenge=challenge, code_challenge_method="S256",
+                acr_values=ACR_OTP + " mosip:idp:acr:password")
+            details, ctx = Browser.page_details(body)
+            hash_ = ctx["hash"]
+            tid = details["transactionId"]
+            status, r = browser.call("/authorization/send-otp", {
+                "transactionId": tid, "individualId": DEMO_ID, "otpChannels": ["email"]},
+                details, hash_)
+            self.assertFalse(r["errors"], r)
+            # The OTP login is quick; the password login is slow (PBKDF2), so it finishes after
+            # auth-code has taken the transaction.
+            logins = [{"transactionId": tid, "individualId": DEMO_ID,
+                       "challengeList": [{"authFactorType": factor, "challenge": secret,
+                                          "format": "alpha-numeric"}]}
+                      for factor, secret in (("OTP", "111111"), ("PWD", DEMO_PASSWORD))]
+            codes = []
+            start = threading.Barrier(3)
+
+            def authenticate(login):
+                start.wait()
+                browser.call("/authorization/v3/authenticate", login, details, hash_)
+
+            def take_code():
+                start.wait()
+                deadline = time.monotonic() + 10
+                while not codes and time.monotonic() < deadline:
+                    r = browser.consent(details, hash_)
+                    if not r["errors"]:
+                        codes.append(r["response"]["code"])
+
+            threads = [threading.Thread(target=authenticate, args=(login,)) for login in logins]
+            threads.append(threading.Thread(target=take_code))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(len(codes), 1)
+            r = browser.consent(details, hash_)
+            self.assertEqual([e["errorCode"] for e in r["errors"]], ["invalid_transaction"], r)
 
     def test_challenge_validation(self):
         browser, details, hash_ = self.start()
