@@ -53,7 +53,7 @@ static void fail_local(start *st, const esg_authz_error *err)
     if (st->api)
         esg_envelope_error(st->req, 200, err->esignet, err->description);
     else
-        esg_page_error(st->req, 400, "This sign-in request cannot be processed", err->description);
+        esg_page_authz_error(st->req, err);
     start_free(st);
 }
 
@@ -68,7 +68,7 @@ static void fail(start *st, const esg_authz_error *err)
     if (esg_authz_error_location(st->txn->redirect_uri, st->txn->state_param, err->oauth,
                                  err->description, &loc) != 0) {
         esg_buf_free(&loc);
-        esg_page_error(st->req, 500, "Something went wrong", "Please try again.");
+        esg_page_error(st->req, ESG_PAGE_SERVER_ERROR, "server_error");
     } else {
         esg_http_respond_redirect(st->req, 303, loc.data);
         esg_buf_free(&loc);
@@ -153,7 +153,7 @@ static void on_code(void *ud, int status, const char *code)
     if (esg_authz_code_location(st->txn->redirect_uri, st->txn->state_param, code, &loc) == 0)
         esg_http_respond_redirect(st->req, 303, loc.data);
     else
-        esg_page_error(st->req, 500, "Something went wrong", "Please try again.");
+        esg_page_error(st->req, ESG_PAGE_SERVER_ERROR, "server_error");
     esg_buf_free(&loc);
     start_free(st);
 }
@@ -413,7 +413,7 @@ static void on_client(void *ud, int status, esg_client *client)
                                          err.description, &loc) == 0)
                 esg_http_respond_redirect(st->req, 303, loc.data);
             else
-                esg_page_error(st->req, 500, "Something went wrong", "Please try again.");
+                esg_page_error(st->req, ESG_PAGE_SERVER_ERROR, "server_error");
             esg_buf_free(&loc);
             start_free(st);
             return;
@@ -448,7 +448,7 @@ void esg_flow_start(esg_http_req *req, esg_authz_params *params, int api)
         if (api)
             esg_envelope_error(req, 200, "unknown_error", NULL);
         else
-            esg_page_error(req, 500, "Something went wrong", "Please try again.");
+            esg_page_error(req, ESG_PAGE_SERVER_ERROR, "server_error");
         return;
     }
     st->req = req;

@@ -185,8 +185,8 @@ static const esg_route_def table[] = {
     {GET, "/oauth/.well-known/jwks.json", 1, h_jwks, "esignet-jwks"},
     /* OpenID Connect: authorization (and the page assets), token, userinfo. */
     {GET | POST, "/authorize", 0, esg_api_authorize, "authorize"},
-    {GET, "/static/login.js", 0, esg_page_asset_js, "static"},
-    {GET, "/static/login.css", 0, esg_page_asset_css, "static-css"},
+    {GET, "/static/{file}", 0, esg_page_asset, "static"},
+    {GET, "/static/i18n/{file}", 0, esg_page_asset, "static-i18n"},
     {POST, "/oauth/v2/token", 1, esg_oauth_token, "token"},
     {GET | POST, "/oidc/userinfo", 1, esg_oidc_userinfo, "userinfo"},
     /* eSignet's browser authorization APIs (esignet.md §4). */

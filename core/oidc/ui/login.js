@@ -3,13 +3,36 @@
 // It drives eSignet's browser APIs exactly as eSignet's own UI does (CSRF double-submit token,
 // oauth-details-key and oauth-details-hash headers, request envelopes), so the same server also
 // works with that UI. Its input is two JSON blocks in the page: "oauth-details" (the
-// oauth-details response the hash is computed over) and "login-context" (hash, step, issuer,
-// basePath, and the relying party's loginHint, state and uiLocales).
+// oauth-details response the hash is computed over) and "login-context" (hash, step, lang,
+// issuer, basePath, and the relying party's loginHint, state and uiLocales).
 //
-// No markup is ever built from strings: every text, including the relying party's and the
-// user's, goes through textContent, attribute values or URL parameters.
+// Every text comes from the translation files through i18n.js (loaded before this script): the
+// elements it fills are re-rendered in place when the user switches language, so a code already
+// sent, a countdown or the consent step survive the switch. No markup is ever built from
+// strings: every text, including the relying party's and the user's, goes through textContent,
+// attribute values or URL parameters; nothing sets inline styles (the Content-Security-Policy
+// forbids them), visibility uses the `hidden` attribute.
+//
+// The page's test contract: these element ids are stable (browser tests use them).
+//   Server-rendered, every page:  lang (the switcher's box, hidden until this script runs),
+//     lang-switch (the <select>), title (the <h1>), load-error (texts could not be fetched)
+//   Login page:                   client (who asks), client-name, app (what the script builds),
+//     status (role=status, polite), error (role=alert)
+//   Error pages:                  error-message, error-action, error-code
+//   Login step:                   login (the form), individual-id, methods (fieldset, when the
+//     request allows several ways), method-<factors> (one radio each: method-otp, method-pwd,
+//     method-kbi, method-otp-pwd ...), method (the chosen way's fields), submit, cancel,
+//     no-method (when no way is offered; with cancel)
+//   One-time code:                send-otp (sends, then sends a new code once the countdown
+//     ends), otp-countdown (the countdown, hidden when none runs), otp-hint, otp
+//   Password, PIN, knowledge:     password, pin, kbi (fieldset), kbi-<field id>
+//   Consent step:                 consent (the form), consent-intro, essential-claims,
+//     voluntary-claims, authorize-scopes (fieldsets), claim-<name>, scope-<name> (checkboxes),
+//     claim-<name>-tag ("required"), allow, cancel
 'use strict';
 (function () {
+  const I = window.esgI18n;
+  const { t, tr } = I;
   const details = JSON.parse(document.getElementById('oauth-details').textContent);
   const ctx = JSON.parse(document.getElementById('login-context').textContent);
   const base = (ctx.basePath || '/v1/esignet').replace(/\/$/, '');
@@ -22,62 +45,21 @@
   let leaving = false;
   let lastError = null;
 
-  // ---------------------------------------------------------------------------------------------
-  // Texts.
-
-  // What the user is told for each eSignet error code (docs/API.md); the code itself follows in
-  // parentheses, for support.
-  const MESSAGES = {
-    auth_failed: 'The details you entered are not correct. Check them and try again.',
-    invalid_identifier: 'Enter your individual ID.',
-    invalid_individual_id: 'This individual ID is not known. Check it and try again.',
-    no_email_mobile_found: 'There is no e-mail address or phone number to send a code to.',
-    invalid_otp_channel: 'A code cannot be sent this way.',
-    otp_expired: 'The code has expired or was not sent. Send a new code.',
-    invalid_otp: 'The code is not correct. Check it and try again.',
-    invalid_challenge: 'What you entered does not have the expected length or format.',
-    invalid_challenge_format: 'What you entered does not have the expected format.',
-    invalid_no_of_challenges: 'Fill in every field of the sign-in method.',
-    auth_factor_mismatch: 'This sign-in method is not accepted for this application.',
-    no_attempts_left: 'Too many attempts. Go back to the application and start again later.',
-    individual_id_blocked:
-      'This individual ID is blocked for a while after too many failed attempts. Try again later.',
-    invalid_transaction:
-      'This sign-in request has expired or was already used. Go back to the application and start again.',
-    invalid_accepted_claim: 'The information you chose to share is not valid for this request.',
-    invalid_permitted_scope: 'The permissions you chose are not valid for this request.',
-    invalid_client_id: 'This application can no longer sign you in.',
-    invalid_csrf_token: 'Your browser session changed. Reload the page and try again.',
-    send_otp_failed: 'The code could not be sent. Try again in a moment.',
-    unknown_error: 'Something went wrong. Try again.',
-    network_error: 'The sign-in service cannot be reached. Check your connection and try again.',
-  };
   // Errors after which this page can do nothing more for the transaction.
   const FINAL = new Set(['invalid_transaction', 'no_attempts_left', 'invalid_client_id']);
 
-  const FACTOR_NAMES = {
-    OTP: 'One-time code', PWD: 'Password', PIN: 'PIN', KBI: 'Security questions',
-  };
+  // The factors this page can take (biometrics and wallets need other software); the name of
+  // each is the text factor.<type>.
+  const FACTORS = ['OTP', 'PWD', 'PIN', 'KBI'];
 
-  // OpenID Connect Core §5.1 claims in words.
-  const CLAIM_NAMES = {
-    name: 'Full name', given_name: 'Given name', family_name: 'Family name',
-    middle_name: 'Middle name', nickname: 'Nickname', preferred_username: 'Username',
-    profile: 'Profile page', picture: 'Photo', website: 'Website', email: 'E-mail address',
-    email_verified: 'Whether your e-mail address is verified', gender: 'Gender',
-    birthdate: 'Date of birth', zoneinfo: 'Time zone', locale: 'Language',
-    phone_number: 'Phone number', phone_number_verified: 'Whether your phone number is verified',
-    address: 'Address', updated_at: 'When your details were last updated',
-    individual_id: 'Individual ID',
-  };
-
-  // The knowledge questions when the deployment configures none (identity-mock's defaults).
+  // The knowledge questions when the deployment configures none (identity-mock's defaults); the
+  // label of each is the text kbi.<id>.
   const DEFAULT_KBI_FIELDS = [
-    { id: 'full_name', type: 'text', label: 'Full name', autocomplete: 'name' },
-    { id: 'date_of_birth', type: 'date', label: 'Date of birth', autocomplete: 'bday' },
+    { id: 'full_name', type: 'text', autocomplete: 'name' },
+    { id: 'date_of_birth', type: 'date', autocomplete: 'bday' },
   ];
 
-  // ISO 639-1 codes of ui_locales to the ISO 639-3 keys of eSignet's clientName.
+  // ISO 639-1 codes of ui_locales to the ISO 639-3 keys of eSignet's language maps.
   const LANG3 = {
     en: 'eng', ar: 'ara', fr: 'fra', hi: 'hin', kn: 'kan', ta: 'tam', es: 'spa', pt: 'por',
   };
@@ -94,22 +76,41 @@
     return e;
   }
 
-  function now() { return new Date().toISOString(); }
-
-  function showError(code, detail) {
-    if (!code) {
-      errorBox.textContent = '';
-      return;
-    }
-    const text = MESSAGES[code] || MESSAGES.unknown_error;
-    errorBox.textContent = detail ? `${text} ${detail}` : `${text} (${code})`;
+  // An element showing the text `key` (re-rendered on a language switch).
+  function tel(tag, attrs, key, args) {
+    return tr(el(tag, attrs), key, args);
   }
 
-  function showStatus(text) { statusBox.textContent = text || ''; }
+  function now() { return new Date().toISOString(); }
 
-  function setTitle(text) {
-    title.textContent = text;
-    document.title = text;
+  // Text that is not in the page's language (an error code, a masked address), isolated so that
+  // it does not reorder the sentence around it.
+  function isolated(text, dir) {
+    return el('bdi', { dir: dir || 'ltr' }, text);
+  }
+
+  // Shows the message for an eSignet error code (the code follows for support), or clears the
+  // box. `key` overrides the message's text.
+  function showError(code, key) {
+    if (!code) {
+      I.clear(errorBox);
+      return;
+    }
+    const k = key || (I.has(`error.${code}`) ? `error.${code}` : 'error.unknown_error');
+    tr(errorBox, 'error.with_code', { message: () => t(k), code: () => isolated(code) });
+  }
+
+  // Tells the user what to fix (no error code).
+  function showProblem(key, args) { tr(errorBox, key, args); }
+
+  function showStatus(key, args) {
+    if (key) tr(statusBox, key, args);
+    else I.clear(statusBox);
+  }
+
+  function setTitle(key) {
+    tr(title, key);
+    tr(document.querySelector('title'), key);
   }
 
   // Marks a field wrong (or right again) for assistive technology and the eye.
@@ -118,16 +119,30 @@
     else input.removeAttribute('aria-invalid');
   }
 
-  // The client's name in the first of the relying party's ui_locales that it has, else its
-  // default. clientName is an object by ISO 639-3 language ("@none" the default) or a string.
-  function clientName() {
-    const n = details.clientName;
+  // "a and b", "a, b and c" in the page's language: strings in, string out.
+  function andText(items) {
+    if (items.length < 2) return items[0] || '';
+    return t('list.and', { first: items.slice(0, -1).join(', '), second: items[items.length - 1] });
+  }
+
+  // The same with nodes (each a function returning a fresh node).
+  function andNodes(makers) {
+    if (makers.length === 1) return makers[0]();
+    return tr(el('span'), 'list.and', {
+      first: () => andNodes(makers.slice(0, -1)), second: makers[makers.length - 1],
+    });
+  }
+
+  // The value of a language map (eSignet's {"eng": ..., "ara": ..., "@none": ...}) for the page's
+  // language, then the relying party's ui_locales, then the default; {text, lang} or null.
+  function fromLanguageMap(n) {
     if (typeof n === 'string') return { text: n };
     if (!n || typeof n !== 'object') return null;
-    for (const loc of ctx.uiLocales || []) {
+    for (const loc of [I.lang(), ...(ctx.uiLocales || [])]) {
       const lang = String(loc).toLowerCase().split('-')[0];
-      const key = LANG3[lang] || lang;
+      const key = LANG3[lang] || (lang === I.lang() && I.lang3()) || lang;
       if (typeof n[key] === 'string') return { text: n[key], lang };
+      if (typeof n[lang] === 'string') return { text: n[lang], lang };
     }
     if (typeof n['@none'] === 'string') return { text: n['@none'] };
     if (typeof n.eng === 'string') return { text: n.eng, lang: 'en' };
@@ -135,14 +150,12 @@
     return first ? { text: n[first] } : null;
   }
 
-  const client = clientName();
-  const clientText = client ? client.text : 'the application';
-
-  // A name in any script, isolated so that a right-to-left name does not reorder the sentence.
-  function nameSpan(cls) {
-    const span = el('bdi', { class: cls, lang: client && client.lang, dir: 'auto' },
-      clientText);
-    return span;
+  // The client's name in any script, isolated so that a right-to-left name does not reorder the
+  // sentence; "the application" when it has none.
+  function clientNode() {
+    const c = fromLanguageMap(details.clientName);
+    if (!c) return t('client.unnamed');
+    return el('bdi', { class: 'client-name', lang: c.lang, dir: 'auto' }, c.text);
   }
 
   function showClient() {
@@ -153,9 +166,7 @@
     if (typeof logo === 'string' && /^(https:|data:image\/)/i.test(logo)) {
       box.append(el('img', { src: logo, alt: '' }));
     }
-    const p = el('p', { id: 'client-name' });
-    p.append('to continue to ', nameSpan('client-name'));
-    box.append(p);
+    box.append(tel('p', { id: 'client-name' }, 'client.continue_to', { client: clientNode }));
   }
 
   function base64url(text) {
@@ -230,7 +241,7 @@
       if (v !== undefined && v !== null) u.searchParams.set(k, v);
     }
     leaving = true;
-    for (const b of document.querySelectorAll('button, input')) b.disabled = true;
+    for (const b of document.querySelectorAll('button, input, select')) b.disabled = true;
     location.assign(u.toString());
   }
 
@@ -245,15 +256,16 @@
     });
   }
 
-  function cancelButton(label) {
-    const b = el('button', { type: 'button', id: 'cancel', class: 'secondary' }, label || 'Cancel');
+  function cancelButton(key) {
+    const b = tel('button', { type: 'button', id: 'cancel', class: 'secondary' }, key);
     b.addEventListener('click', cancel);
     return b;
   }
 
-  // Runs an API call with the form's buttons disabled, showing any error. Returns the
-  // response, or undefined after an error.
-  async function busy(form, fn) {
+  // Runs an API call with the form's buttons disabled, showing any error (`keyFor(code)` may
+  // name a more precise message). Returns the response, or undefined after an error. A button
+  // marked data-wait (the resend button during its countdown) stays disabled.
+  async function busy(form, fn, keyFor) {
     const buttons = [...form.querySelectorAll('button')];
     for (const b of buttons) b.disabled = true;
     form.setAttribute('aria-busy', 'true');
@@ -264,7 +276,7 @@
     } catch (e) {
       const code = e instanceof ApiError ? e.code : 'unknown_error';
       lastError = code;
-      showError(code);
+      showError(code, keyFor && keyFor(code));
       if (FINAL.has(code)) {
         // Nothing more can be done here but going back.
         for (const b of buttons) if (b.id !== 'cancel') b.hidden = true;
@@ -272,7 +284,7 @@
       return undefined;
     } finally {
       form.removeAttribute('aria-busy');
-      if (!leaving) for (const b of buttons) b.disabled = false;
+      if (!leaving) for (const b of buttons) if (!b.dataset.wait) b.disabled = false;
     }
   }
 
@@ -288,6 +300,14 @@
     if (r) go(r.redirectUri, { code: r.code, state: r.state, iss: ctx.issuer });
   }
 
+  // A claim or scope in words (claim.<name>, scope.<name>), or its name when it has none.
+  function nameLabel(label, prefix, name) {
+    const key = `${prefix}.${name}`;
+    if (I.has(key)) tr(label, key);
+    else label.textContent = name;
+    return label;
+  }
+
   function claimRow(name, prefix, essential) {
     const id = `${prefix}-${name}`;
     const box = el('input', { type: 'checkbox', id, value: name, name: prefix });
@@ -296,10 +316,10 @@
       box.disabled = true;
       box.setAttribute('aria-describedby', `${id}-tag`);
     }
-    const label = el('label', { for: id }, CLAIM_NAMES[name] || name);
+    const label = nameLabel(el('label', { for: id }), prefix, name);
     const row = el('div', { class: 'row' });
     row.append(box, label);
-    if (essential) row.append(el('span', { class: 'tag', id: `${id}-tag` }, '(required)'));
+    if (essential) row.append(tel('span', { class: 'tag', id: `${id}-tag` }, 'consent.required_tag'));
     return { row, box };
   }
 
@@ -307,24 +327,22 @@
     app.replaceChildren();
     showError('');
     showStatus('');
-    setTitle('Share your information');
+    setTitle('page.consent');
     const essential = details.essentialClaims || [];
     const voluntary = (details.voluntaryClaims || []).filter((c) => !essential.includes(c));
     const scopes = details.authorizeScopes || [];
     const form = el('form', { id: 'consent', novalidate: true });
-    const intro = el('p', { id: 'consent-intro' });
-    intro.append(nameSpan(), ' asks for the following information about you.');
-    form.append(intro);
+    form.append(tel('p', { id: 'consent-intro' }, 'consent.intro', { client: clientNode }));
     const optional = [];
     if (essential.length) {
       const fs = el('fieldset', { id: 'essential-claims' });
-      fs.append(el('legend', {}, 'Required to continue'));
+      fs.append(tel('legend', {}, 'consent.required'));
       for (const c of essential) fs.append(claimRow(c, 'claim', true).row);
       form.append(fs);
     }
     if (voluntary.length) {
       const fs = el('fieldset', { id: 'voluntary-claims' });
-      fs.append(el('legend', {}, 'Optional: untick what you do not want to share'));
+      fs.append(tel('legend', {}, 'consent.optional'));
       for (const c of voluntary) {
         const r = claimRow(c, 'claim', false);
         optional.push(r.box);
@@ -335,7 +353,7 @@
     const scopeBoxes = [];
     if (scopes.length) {
       const fs = el('fieldset', { id: 'authorize-scopes' });
-      fs.append(el('legend', {}, 'Permissions'));
+      fs.append(tel('legend', {}, 'consent.scopes'));
       for (const s of scopes) {
         const r = claimRow(s, 'scope', false);
         scopeBoxes.push(r.box);
@@ -344,10 +362,11 @@
       form.append(fs);
     }
     if (!essential.length && !voluntary.length && !scopes.length) {
-      form.append(el('p', {}, 'No information about you is shared beyond the fact that you signed in.'));
+      form.append(tel('p', {}, 'consent.nothing'));
     }
     const actions = el('div', { class: 'actions' });
-    actions.append(el('button', { type: 'submit', id: 'allow' }, 'Allow'), cancelButton('Cancel'));
+    actions.append(tel('button', { type: 'submit', id: 'allow' }, 'consent.allow'),
+      cancelButton('consent.cancel'));
     form.append(actions);
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -368,11 +387,10 @@
   // Login.
 
   // The authentication alternatives this page can offer: each a list of factors that must all be
-  // given (OTP, PWD, PIN, KBI; biometrics and wallets need other software).
+  // given.
   function alternatives() {
-    const ok = new Set(Object.keys(FACTOR_NAMES));
     return (details.authFactors || []).filter((alt) =>
-      Array.isArray(alt) && alt.length > 0 && alt.every((f) => ok.has(f.type)));
+      Array.isArray(alt) && alt.length > 0 && alt.every((f) => FACTORS.includes(f.type)));
   }
 
   function kbiFields() {
@@ -382,13 +400,17 @@
     return list.filter((f) => f && typeof f.id === 'string' && f.id !== skip);
   }
 
+  // A question's label, as a function of the page's language: the deployment's own label
+  // (a string or a language map), else the text kbi.<id>, else the id in words.
   function kbiLabel(f) {
-    if (typeof f.label === 'string') return f.label;
-    if (f.labelName && typeof f.labelName === 'object') {
-      return f.labelName.eng || f.labelName.en || Object.values(f.labelName)[0];
-    }
-    const words = f.id.replace(/[_-]+/g, ' ');
-    return words.charAt(0).toUpperCase() + words.slice(1);
+    return () => {
+      if (typeof f.label === 'string') return f.label;
+      const named = fromLanguageMap(f.labelName);
+      if (named) return named.text;
+      if (I.has(`kbi.${f.id}`)) return t(`kbi.${f.id}`);
+      const words = f.id.replace(/[_-]+/g, ' ');
+      return words.charAt(0).toUpperCase() + words.slice(1);
+    };
   }
 
   // The OTP channels to ask for: eSignet's UI setting "send.otp.channels" or both.
@@ -398,13 +420,31 @@
     return ['email', 'phone'];
   }
 
-  // Builds the fields of one alternative inside `box`; returns {focus, challenges, reset}.
-  function methodFields(alt, box, idInput, form) {
+  // Seconds before a new code may be asked for: eSignet's UI setting "resend.otp.delay.secs"
+  // (esignet.md, mosip.esignet.ui.config.key-values), else 60.
+  function resendDelay() {
+    const v = configs['resend.otp.delay.secs'];
+    const n = v === undefined || v === null || v === '' ? NaN : Number(v);
+    return Number.isFinite(n) && n >= 0 ? Math.min(Math.floor(n), 3600) : 60;
+  }
+
+  // Minutes and seconds, "1:05".
+  function clock(secs) {
+    return `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, '0')}`;
+  }
+
+  // The message for auth_failed with this alternative: what exactly may be wrong.
+  function authFailedKey(alt) {
+    return alt.length === 1 ? `error.auth_failed_${alt[0].type.toLowerCase()}` : 'error.auth_failed';
+  }
+
+  // Builds the fields of one alternative inside `box`; returns {focus, challenges, reset, stop}.
+  function methodFields(alt, box, idInput, form, otpState) {
     const parts = [];
     for (const f of alt) {
-      if (f.type === 'OTP') parts.push(otpPart(box, idInput, form));
-      else if (f.type === 'PWD') parts.push(secretPart(box, 'password', 'Password', 'current-password', 'PWD', 'alpha-numeric'));
-      else if (f.type === 'PIN') parts.push(secretPart(box, 'pin', 'PIN', 'off', 'PIN', 'number', 'numeric'));
+      if (f.type === 'OTP') parts.push(otpPart(box, idInput, form, otpState));
+      else if (f.type === 'PWD') parts.push(secretPart(box, 'password', 'factor.PWD', 'login.enter_password', 'current-password', 'PWD', 'alpha-numeric'));
+      else if (f.type === 'PIN') parts.push(secretPart(box, 'pin', 'factor.PIN', 'login.enter_pin', 'off', 'PIN', 'number', 'numeric'));
       else if (f.type === 'KBI') parts.push(kbiPart(box));
     }
     return {
@@ -420,11 +460,12 @@
         return list;
       },
       reset: () => { for (const p of parts) p.reset(); },
+      stop: () => { for (const p of parts) if (p.stop) p.stop(); },
     };
   }
 
-  function secretPart(box, id, labelText, autocomplete, type, format, inputmode) {
-    const label = el('label', { for: id }, labelText);
+  function secretPart(box, id, labelKey, missingKey, autocomplete, type, format, inputmode) {
+    const label = tel('label', { for: id }, labelKey);
     const input = el('input', {
       id, name: id, type: 'password', autocomplete, inputmode, required: true,
     });
@@ -434,7 +475,7 @@
       challenge: () => {
         if (!input.value) {
           invalid(input, true);
-          errorBox.textContent = `Enter your ${labelText.toLowerCase()}.`;
+          showProblem(missingKey);
           input.focus();
           return null;
         }
@@ -451,7 +492,7 @@
   function kbiPart(box) {
     const inputs = [];
     const fs = el('fieldset', { id: 'kbi' });
-    fs.append(el('legend', {}, 'Answer these questions'));
+    fs.append(tel('legend', {}, 'kbi.legend'));
     for (const f of kbiFields()) {
       const id = `kbi-${f.id}`;
       const type = f.type === 'date' ? 'date' : 'text';
@@ -459,8 +500,9 @@
         id, name: f.id, type, required: true, autocomplete: f.autocomplete || 'off',
         spellcheck: 'false',
       });
-      fs.append(el('label', { for: id }, kbiLabel(f)), input);
-      inputs.push({ f, input, label: kbiLabel(f) });
+      const label = kbiLabel(f);
+      fs.append(tr(el('label', { for: id }), label), input);
+      inputs.push({ f, input, label });
     }
     box.append(fs);
     return {
@@ -470,7 +512,7 @@
         for (const { f, input, label } of inputs) {
           if (!input.value.trim()) {
             invalid(input, true);
-            errorBox.textContent = `Answer "${label}".`;
+            showProblem('kbi.missing', { question: label });
             input.focus();
             return null;
           }
@@ -488,17 +530,62 @@
     };
   }
 
-  function otpPart(box, idInput, form) {
-    let sent = false;
-    const send = el('button', { type: 'button', id: 'send-otp', class: 'secondary' }, 'Send code');
-    const label = el('label', { for: 'otp' }, 'One-time code');
-    const hint = el('p', { id: 'otp-hint', class: 'hint' },
-      'Press "Send code" and enter the code you receive.');
+  // The one-time code: send, then a countdown before a new code may be asked for. `state`
+  // outlives the fields (choosing another way and back keeps the code sent and the countdown):
+  // {sent, to (masked addresses), until (ms when a new code may be asked for)}.
+  function otpPart(box, idInput, form, state) {
+    const send = tel('button', {
+      type: 'button', id: 'send-otp', class: 'secondary', 'aria-describedby': 'otp-countdown',
+    }, 'otp.send');
+    // Not a live region: it changes every second. The end is announced once, in #status.
+    const countdown = el('p', { id: 'otp-countdown', class: 'hint' });
+    countdown.hidden = true;
+    const label = tel('label', { for: 'otp' }, 'otp.label');
+    const hint = tel('p', { id: 'otp-hint', class: 'hint' }, 'otp.hint');
     const input = el('input', {
       id: 'otp', name: 'otp', type: 'text', inputmode: 'numeric', autocomplete: 'one-time-code',
       required: true, 'aria-describedby': 'otp-hint', spellcheck: 'false',
     });
-    box.append(send, label, hint, input);
+    box.append(send, countdown, label, hint, input);
+    let timer = null;
+
+    // The masked addresses, each isolated (they are left-to-right in any page).
+    const destination = () => andNodes(state.to.map((m) => () => isolated(m)));
+
+    function showSent() {
+      tr(send, 'otp.resend');
+      if (state.to.length) tr(hint, 'otp.hint_sent', { destination });
+      else tr(hint, 'otp.hint_sent_anywhere');
+    }
+
+    function tick() {
+      const left = Math.ceil((state.until - Date.now()) / 1000);
+      if (left > 0) {
+        tr(countdown, 'otp.countdown', { time: clock(left) });
+        return;
+      }
+      stop();
+      delete send.dataset.wait;
+      if (!form.getAttribute('aria-busy') && !leaving) send.disabled = false;
+      showStatus('otp.can_resend');
+    }
+
+    function stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      countdown.hidden = true;
+      I.clear(countdown);
+    }
+
+    function startCountdown() {
+      stop();
+      if (Date.now() >= state.until) return;
+      send.dataset.wait = '1';
+      send.disabled = true;
+      countdown.hidden = false;
+      tick();
+      timer = setInterval(tick, 1000);
+    }
 
     async function sendTo(channels) {
       return post('/authorization/send-otp', {
@@ -509,7 +596,7 @@
     }
 
     send.addEventListener('click', async () => {
-      if (!checkId(idInput)) return;
+      if (send.dataset.wait || !checkId(idInput)) return;
       showStatus('');
       const r = await busy(form, async () => {
         const channels = otpChannels();
@@ -529,28 +616,35 @@
         }
       });
       if (!r) return;
-      sent = true;
-      const to = [r.maskedEmail, r.maskedMobile].filter(Boolean);
-      const where = to.length ? ` to ${to.join(' and ')}` : '';
-      hint.textContent = `We sent a code${where}. Enter it here.`;
-      showStatus(`Code sent${where}.`);
-      send.textContent = 'Send a new code';
+      state.sent = true;
+      state.to = [r.maskedEmail, r.maskedMobile].filter((m) => typeof m === 'string' && m);
+      state.until = Date.now() + resendDelay() * 1000;
+      showSent();
+      if (state.to.length) showStatus('otp.status_sent', { destination });
+      else showStatus('otp.status_sent_anywhere');
       input.value = '';
+      invalid(input, false);
+      startCountdown();
       input.focus();
     });
 
+    if (state.sent) {
+      showSent();
+      startCountdown();
+    }
+
     return {
-      focus: () => (sent ? input : send).focus(),
+      focus: () => (state.sent ? input : send).focus(),
       challenge: () => {
-        if (!sent) {
-          errorBox.textContent = 'First press "Send code", then enter the code you receive.';
+        if (!state.sent) {
+          showProblem('otp.send_first');
           send.focus();
           return null;
         }
         const v = input.value.trim();
         if (!v) {
           invalid(input, true);
-          errorBox.textContent = 'Enter the code you received.';
+          showProblem('otp.enter');
           input.focus();
           return null;
         }
@@ -561,13 +655,14 @@
         input.value = '';
         invalid(input, true);
       },
+      stop,
     };
   }
 
   function checkId(idInput) {
     if (!idInput.value.trim()) {
       invalid(idInput, true);
-      errorBox.textContent = MESSAGES.invalid_identifier;
+      showProblem('error.invalid_identifier');
       idInput.focus();
       return false;
     }
@@ -575,25 +670,27 @@
     return true;
   }
 
+  // The name of an alternative in the page's language ("One-time code and Password").
   function methodLabel(alt) {
-    return alt.map((f) => FACTOR_NAMES[f.type]).join(' and ');
+    return () => andText(alt.map((f) => t(`factor.${f.type}`)));
   }
 
   function login() {
-    setTitle('Sign in');
+    setTitle('page.sign_in');
     const alts = alternatives();
     const form = el('form', { id: 'login', novalidate: true });
     if (!alts.length) {
       const types = [...new Set((details.authFactors || []).flat().map((f) => f.type))];
-      form.append(el('p', { id: 'no-method' },
-        `This application asks for a sign-in method this page does not offer (${types.join(', ') || 'none'}).`));
+      form.append(tel('p', { id: 'no-method' }, 'login.no_method', {
+        methods: () => (types.length ? isolated(types.join(', ')) : t('login.no_method_none')),
+      }));
       const actions = el('div', { class: 'actions' });
-      actions.append(cancelButton('Go back'));
+      actions.append(cancelButton('login.go_back'));
       form.append(actions);
       app.replaceChildren(form);
       return;
     }
-    const idLabel = el('label', { for: 'individual-id' }, 'Individual ID');
+    const idLabel = tel('label', { for: 'individual-id' }, 'login.individual_id');
     const idInput = el('input', {
       id: 'individual-id', name: 'individual-id', type: 'text', autocomplete: 'username',
       required: true, spellcheck: 'false', autocapitalize: 'off',
@@ -602,23 +699,27 @@
     form.append(idLabel, idInput);
 
     const box = el('div', { id: 'method' });
+    const otpState = { sent: false, to: [], until: 0 };
     let current = null;
+    let alt = alts[0];
     function choose(i) {
+      if (current) current.stop();
       box.replaceChildren();
       showError('');
       showStatus('');
-      current = methodFields(alts[i], box, idInput, form);
+      alt = alts[i];
+      current = methodFields(alt, box, idInput, form, otpState);
     }
     if (alts.length > 1) {
       const fs = el('fieldset', { id: 'methods', class: 'methods' });
-      fs.append(el('legend', {}, 'Sign in with'));
-      alts.forEach((alt, i) => {
-        const id = `method-${alt.map((f) => f.type.toLowerCase()).join('-')}`;
+      fs.append(tel('legend', {}, 'login.sign_in_with'));
+      alts.forEach((a, i) => {
+        const id = `method-${a.map((f) => f.type.toLowerCase()).join('-')}`;
         const radio = el('input', { type: 'radio', name: 'method', id, value: String(i) });
         radio.checked = i === 0;
         radio.addEventListener('change', () => { if (radio.checked) choose(i); });
         const label = el('label', { for: id });
-        label.append(radio, methodLabel(alt));
+        label.append(radio, tr(el('span'), methodLabel(a)));
         fs.append(label);
       });
       form.append(fs);
@@ -627,7 +728,8 @@
     choose(0);
 
     const actions = el('div', { class: 'actions' });
-    actions.append(el('button', { type: 'submit', id: 'submit' }, 'Continue'), cancelButton('Cancel'));
+    actions.append(tel('button', { type: 'submit', id: 'submit' }, 'login.continue'),
+      cancelButton('login.cancel'));
     form.append(actions);
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
@@ -636,12 +738,14 @@
       if (!checkId(idInput)) return;
       const challengeList = current.challenges();
       if (!challengeList) return;
+      const used = alt;
       const r = await busy(form, () => post('/authorization/v3/authenticate', {
         transactionId: details.transactionId,
         individualId: idInput.value.trim(),
         challengeList,
-      }));
+      }), (code) => (code === 'auth_failed' ? authFailedKey(used) : null));
       if (r) {
+        current.stop();
         await authenticated(form, r);
       } else if (!FINAL.has(lastError)) {
         // A wrong secret: clear it and let the user try again.
@@ -654,7 +758,9 @@
     else idInput.focus();
   }
 
-  showClient();
-  if (ctx.step === 'consent') consent();
-  else login();
+  I.load().then(() => {
+    showClient();
+    if (ctx.step === 'consent') consent();
+    else login();
+  }, () => {});
 })();
