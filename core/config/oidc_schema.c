@@ -40,7 +40,8 @@ static const esp_option lifetime_options[] = {
                    "no session."),
     OPTION(.key = "replay_window", .type = ESP_OPT_DURATION, .default_text = "24h", .min = 60000,
            .max = 30 * DAY_MS,
-           .help = "How long nonces and client assertion jti values are remembered."),
+           .help = "How long nonces are remembered (client assertion jti values are kept until "
+                   "the assertion expires, plus clock_skew)."),
     OPTION(.key = "client_assertion", .type = ESP_OPT_DURATION, .default_text = "5m", .min = 10000,
            .max = DAY_MS,
            .help = "Longest lifetime (exp - iat) accepted for a private_key_jwt assertion."),

@@ -397,11 +397,19 @@ class ClientManagement(unittest.TestCase):
             {"signup_banner_required": True, "forgot_pwd_link_required": False,
              "purpose": {"type": "verify", "subTitle": {"@none": "x" * 2100}}},
         ])
+        # Not offered yet: PAR and DPoP cannot be required of a client, and the error names the
+        # member.
+        for flag in ("require_pushed_authorization_requests", "dpop_bound_access_tokens"):
+            status, _, doc = self.api.call("POST", "/client", create_request(
+                key=rsa_jwk(), additionalConfig={flag: True}))
+            self.assertEqual([(e["errorCode"], e["errorMessage"]) for e in doc["errors"]],
+                             [("invalid_additional_config",
+                               "additionalConfig.%s: invalid_additional_config" % flag)])
         # Every documented member at once, including explicit nulls where the schema allows them.
         self.create(additionalConfig={
             "userinfo_response_type": "JWS", "signup_banner_required": True,
             "forgot_pwd_link_required": False, "consent_expire_in_mins": 10,
-            "require_pushed_authorization_requests": True, "dpop_bound_access_tokens": True,
+            "require_pushed_authorization_requests": False, "dpop_bound_access_tokens": False,
             "require_pkce": False,
             "purpose": {"type": "verify", "title": None, "subTitle": {"@none": "s", "fra": "t"}}})
         self.create(additionalConfig={"purpose": None})
@@ -502,11 +510,11 @@ class ClientManagement(unittest.TestCase):
         shown = self.get(cid)
         self.assertEqual(shown["clientName"], "Patched")
         self.assertEqual(shown["clientNameLangMap"], {"deu": "Gepatcht"})
-        self.api.ok("PATCH", path, {"additionalConfig": {"dpop_bound_access_tokens": True},
+        self.api.ok("PATCH", path, {"additionalConfig": {"dpop_bound_access_tokens": False},
                                     "redirectUris": ["https://rp.example/p"],
                                     "userClaims": ["email"], "authContextRefs": [ACR_PWD]})
         shown = self.get(cid)
-        self.assertEqual(shown["additionalConfig"], {"dpop_bound_access_tokens": True})
+        self.assertEqual(shown["additionalConfig"], {"dpop_bound_access_tokens": False})
         self.assertEqual(shown["redirectUris"], ["https://rp.example/p"])
         self.assertEqual(shown["userClaims"], ["email"])
         self.assertEqual(shown["authContextRefs"], [ACR_PWD])
