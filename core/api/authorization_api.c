@@ -141,15 +141,6 @@ static void api_fail_status(api *a, int status, const char *plugin_code)
     api_fail(a, plugin_code ? plugin_code : esg_status_esignet_error(status), NULL);
 }
 
-static void id_hash(const char *individual_id, char out[44])
-{
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(individual_id, strlen(individual_id), md, &n, EVP_sha256(), NULL);
-    esg_b64url_encode_to(md, sizeof(md), out);
-    out[43] = '\0';
-}
-
 /*
  * Starts an API call: CSRF, the envelope, and a fresh context. `need_body` is 0 for GET. On
  * failure the request is answered and NULL returned.
@@ -235,7 +226,7 @@ static int take_individual(api *a)
         return -1;
     }
     a->individual_id = id;
-    id_hash(id, a->id_hash);
+    esg_auth_id_hash(id, a->id_hash);
     return 0;
 }
 

@@ -1,12 +1,14 @@
 #include "oidc/auth.h"
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "oidc/settings.h"
 #include "plugin/call.h"
 #include "plugin/registry.h"
+#include "util/b64.h"
 #include "util/str.h"
 
 #define MAX_CHALLENGES 8
@@ -33,6 +35,15 @@ struct esp_instance *esg_auth_authenticator(const char *type)
         }
     }
     return NULL;
+}
+
+void esg_auth_id_hash(const char *individual_id, char out[44])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(individual_id, strlen(individual_id), md, &n, EVP_sha256(), NULL);
+    esg_b64url_encode_to(md, sizeof(md), out);
+    out[43] = '\0';
 }
 
 int esg_auth_check(esg_buf *err)

@@ -16,6 +16,11 @@
 
 /* The identity back end used for logins, or NULL when none is configured. [any] */
 struct esp_instance *esg_auth_backend(void);
+/*
+ * The key of an individual ID in the "blocked" namespace: base64url(SHA-256(id)), 43 characters
+ * and a NUL, so that the store never holds the ID itself. [any]
+ */
+void esg_auth_id_hash(const char *individual_id, char out[44]);
 /* The authenticator instance serving factor `type`, or NULL. [loop] */
 struct esp_instance *esg_auth_authenticator(const char *type);
 

@@ -277,6 +277,33 @@ static json_t *session_factors(const json_t *session)
     return types;
 }
 
+static void on_session_blocked(void *ud, int status, json_t *doc)
+{
+    start *st = ud;
+    esg_txn *t = st->txn;
+    json_decref(doc);
+    if (status != ESP_ENOTFOUND) {
+        if (status != 0)
+            esg_logf(ESP_LOG_WARN, "oidc.blocked_lookup", "%s", esg_strerror(status));
+        json_decref(st->session);
+        st->session = NULL;
+        if (t->prompt & ESG_PROMPT_NONE) {
+            fail_code(st, "login_required", "login_required", "the user must log in again");
+            return;
+        }
+        save_and_show(st);
+        return;
+    }
+    json_t *types = session_factors(st->session);
+    int rc = types
+                 ? esg_auth_run(t, json_string_value(json_object_get(st->session, "individual_id")),
+                                NULL, types, on_silent_auth, st)
+                 : ESP_ENOMEM;
+    json_decref(types);
+    if (rc != 0)
+        fail_status(st, rc);
+}
+
 static void on_session(void *ud, int status, json_t *session)
 {
     start *st = ud;
@@ -311,11 +338,11 @@ static void on_session(void *ud, int status, json_t *session)
         return;
     }
     st->session = session;
-    json_t *types = session_factors(session);
-    int rc = types ? esg_auth_run(t, json_string_value(json_object_get(session, "individual_id")),
-                                  NULL, types, on_silent_auth, st)
-                   : ESP_ENOMEM;
-    json_decref(types);
+    /* An individual ID blocked after too many failed attempts (in another browser, say) does not
+     * sign in silently either. */
+    char key[44];
+    esg_auth_id_hash(json_string_value(json_object_get(session, "individual_id")), key);
+    int rc = esg_kv_json_get("blocked", key, on_session_blocked, st);
     if (rc != 0)
         fail_status(st, rc);
 }

@@ -348,6 +348,32 @@ class Flow(unittest.TestCase):
             self.assertEqual(status, 200, extra)
             self.assertEqual(Browser.page_details(body)[1]["step"], "login")
 
+    def test_a_blocked_individual_does_not_sign_in_silently(self):
+        other_id = "5860356276"  # another demo identity: blocking it leaves DEMO_ID usable
+        browser = Browser(self.srv)
+        verifier, challenge = pkce()
+        status, _, body = browser.authorize(self.client, code_challenge=challenge,
+                                            code_challenge_method="S256")
+        details, ctx = Browser.page_details(body)
+        self.assertFalse(browser.login_otp(details, ctx["hash"], individual_id=other_id)["errors"])
+        self.assertFalse(browser.consent(details, ctx["hash"])["errors"])
+        # In another browser, wrong OTPs until the ID is blocked.
+        attacker, details, hash_ = self.start()
+        for _ in range(4):
+            status, r = attacker.call("/authorization/v3/authenticate", {
+                "transactionId": details["transactionId"], "individualId": other_id,
+                "challengeList": [{"authFactorType": "OTP", "challenge": "000000",
+                                   "format": "alpha-numeric"}]}, details, hash_)
+        self.assertEqual(r["errors"][0]["errorCode"], "no_attempts_left")
+        # The first browser's session no longer signs the user in without a login.
+        status, h, _ = browser.authorize(self.client, prompt="none", code_challenge=challenge,
+                                         code_challenge_method="S256")
+        self.assertEqual(status, 303)
+        self.assertEqual(location_params(h)[1]["error"], "login_required")
+        status, _, body = browser.authorize(self.client, code_challenge=challenge,
+                                            code_challenge_method="S256")
+        self.assertEqual((status, Browser.page_details(body)[1]["step"]), (200, "login"))
+
     # -- browser APIs ------------------------------------------------------------------------
 
     def start(self):
