@@ -523,7 +523,7 @@ int esg_page_authz_error(esg_http_req *req, const esg_authz_error *err)
     else if (strcmp(err->oauth, "temporarily_unavailable") == 0)
         problem = ESG_PAGE_UNAVAILABLE;
     else if (strcmp(err->oauth, "server_error") == 0)
-        problem = ESG_PAGE_SERVER_ERROR;
+        return esg_page_error(req, ESG_PAGE_SERVER_ERROR, "server_error");
     return esg_page_error(req, problem, err->esignet);
 }
 
