@@ -319,7 +319,9 @@
     const label = nameLabel(el('label', { for: id }), prefix, name);
     const row = el('div', { class: 'row' });
     row.append(box, label);
-    if (essential) row.append(tel('span', { class: 'tag', id: `${id}-tag` }, 'consent.required_tag'));
+    if (essential) {
+      row.append(tel('span', { class: 'tag', id: `${id}-tag` }, 'consent.required_tag'));
+    }
     return { row, box };
   }
 
@@ -435,17 +437,25 @@
 
   // The message for auth_failed with this alternative: what exactly may be wrong.
   function authFailedKey(alt) {
-    return alt.length === 1 ? `error.auth_failed_${alt[0].type.toLowerCase()}` : 'error.auth_failed';
+    if (alt.length !== 1) return 'error.auth_failed';
+    return `error.auth_failed_${alt[0].type.toLowerCase()}`;
   }
 
   // Builds the fields of one alternative inside `box`; returns {focus, challenges, reset, stop}.
   function methodFields(alt, box, idInput, form, otpState) {
     const parts = [];
     for (const f of alt) {
-      if (f.type === 'OTP') parts.push(otpPart(box, idInput, form, otpState));
-      else if (f.type === 'PWD') parts.push(secretPart(box, 'password', 'factor.PWD', 'login.enter_password', 'current-password', 'PWD', 'alpha-numeric'));
-      else if (f.type === 'PIN') parts.push(secretPart(box, 'pin', 'factor.PIN', 'login.enter_pin', 'off', 'PIN', 'number', 'numeric'));
-      else if (f.type === 'KBI') parts.push(kbiPart(box));
+      if (f.type === 'OTP') {
+        parts.push(otpPart(box, idInput, form, otpState));
+      } else if (f.type === 'PWD') {
+        parts.push(secretPart(box, 'password', 'factor.PWD', 'login.enter_password',
+          'current-password', 'PWD', 'alpha-numeric'));
+      } else if (f.type === 'PIN') {
+        parts.push(secretPart(box, 'pin', 'factor.PIN', 'login.enter_pin', 'off', 'PIN', 'number',
+          'numeric'));
+      } else if (f.type === 'KBI') {
+        parts.push(kbiPart(box));
+      }
     }
     return {
       focus: () => parts[0] && parts[0].focus(),
@@ -604,7 +614,8 @@
           return await sendTo(channels);
         } catch (e) {
           // Someone with only an e-mail address or only a phone still gets the code.
-          if (!(e instanceof ApiError) || e.code !== 'no_email_mobile_found' || channels.length < 2) throw e;
+          const none = e instanceof ApiError && e.code === 'no_email_mobile_found';
+          if (!none || channels.length < 2) throw e;
           for (const c of channels) {
             try {
               return await sendTo([c]);
