@@ -264,9 +264,20 @@ class Pages(ServerTest):
 
     def test_login_page_preloads_its_texts_and_versions_its_files(self):
         h, page, ctx = self.login_page(ui_locales="ar")
+        # The script fetches the page language's texts at once: the page asks for them early,
+        # at the URL the switcher names.
+        preload = re.search(r'<link rel="preload" as="fetch" crossorigin href="([^"]+)">',
+                            Browser(self.srv).request("GET", "/authorize?" + urllib.parse.urlencode(
+                                {"client_id": self.client.client_id,
+                                 "redirect_uri": self.client.redirect_uri, "response_type": "code",
+                                 "scope": "openid", "code_challenge": pkce()[1],
+                                 "code_challenge_method": "S256", "ui_locales": "ar"}))[2].decode())
+        self.assertRegex(preload.group(1), r"^/static/i18n/ar\.json\?v=[0-9a-f]{16}$")
+        status, h, _ = self.srv.request("GET", preload.group(1))
+        self.assertEqual((status, h["cache-control"]), (200, "public, max-age=31536000"))
         text = Browser(self.srv).request("GET", "/authorize?" + urllib.parse.urlencode({
             "client_id": "nobody"}))[2].decode()
-        self.assertIn("login.css?v=", text)
+        self.assertRegex(text, r'<link rel="stylesheet" href="/static/login\.css\?v=[0-9a-f]{16}">')
         srcs = [a["src"] for a, _ in page.scripts if "src" in a]
         self.assertEqual([s.split("?")[0] for s in srcs], ["/static/i18n.js", "/static/login.js"])
         for src in srcs:
