@@ -25,6 +25,8 @@ test('OTP login with consent from the demo RP to the claims it shows', () => dem
 
   const status = await sendOtp(page);
   assert.match(status, /s\*+@|\*{3,}/, `the page names the masked destination: ${status}`);
+  // A new code only after a countdown.
+  assert.equal(await page.isDisabled('#send-otp'), true, 'a new code can be asked for at once');
   await shot('otp-sent');
   await page.fill('#otp', DEMO_OTP);
   await submitToConsent(page);
