@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "api/envelope.h"
 #include "http/form.h"
@@ -11,6 +10,7 @@
 #include "oidc/assets.h"
 #include "oidc/settings.h"
 #include "util/buf.h"
+#include "util/lang.h"
 #include "util/log.h"
 
 /* Scripts, styles and connections only to this server, nothing inline, no native form
@@ -38,6 +38,7 @@ typedef struct lang {
 } lang;
 
 static lang langs[MAX_LANGS];
+static const char *codes[MAX_LANGS]; /* langs[i].code, for util/lang.h */
 static size_t nlangs;
 static const lang *english;
 static const lang no_lang = {"en", NULL, NULL, 0};
@@ -62,6 +63,7 @@ static void langs_load(void)
         lang *l = &langs[nlangs++];
         memcpy(l->code, code, n);
         l->code[n] = '\0';
+        codes[nlangs - 1] = l->code;
         l->asset = a;
         l->texts = texts;
         const char *dir = json_string_value(json_object_get(texts, "meta.dir"));
@@ -88,105 +90,10 @@ static const char *tr(const lang *l, const char *key)
     return s ? s : key;
 }
 
-/* The language of a BCP 47 tag, compared on its primary subtag ("ar-EG" is "ar"), or NULL. */
-static const lang *lang_match(const char *tag, size_t len)
+/* The language of index `i` from esg_lang_*(), or NULL for -1. */
+static const lang *lang_at(int i)
 {
-    size_t n = 0;
-    while (n < len && tag[n] != '-' && tag[n] != '_')
-        n++;
-    for (size_t i = 0; i < nlangs; i++) {
-        if (strlen(langs[i].code) == n && strncasecmp(langs[i].code, tag, n) == 0)
-            return &langs[i];
-    }
-    return NULL;
-}
-
-/* The first language of a space-separated ui_locales list that has a translation, or NULL. */
-static const lang *from_ui_locales(const char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        while (i < len && s[i] == ' ')
-            i++;
-        size_t start = i;
-        while (i < len && s[i] != ' ')
-            i++;
-        const lang *l = i > start ? lang_match(s + start, i - start) : NULL;
-        if (l)
-            return l;
-    }
-    return NULL;
-}
-
-static int is_ows(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-/*
- * An RFC 9110 qvalue ("0", "0.5", "1.000") as thousandths, or -1 when malformed (the item is then
- * ignored).
- */
-static int qvalue(const char *s, size_t len)
-{
-    if (len == 0 || (s[0] != '0' && s[0] != '1'))
-        return -1;
-    int q = (s[0] - '0') * 1000;
-    if (len == 1)
-        return q;
-    if (s[1] != '.' || len > 5)
-        return -1;
-    int scale = 100;
-    for (size_t i = 2; i < len; i++, scale /= 10) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        q += (s[i] - '0') * scale;
-    }
-    return q > 1000 ? -1 : q;
-}
-
-/*
- * The best language of an Accept-Language value (RFC 9110 §12.5.4) that has a translation: the
- * highest q-value wins, the earlier of equal ones; q=0 means "not this one"; "*" names nothing in
- * particular. NULL when nothing matches.
- */
-static const lang *from_accept_language(const char *s, size_t len)
-{
-    const lang *best = NULL;
-    int best_q = 0;
-    size_t i = 0;
-    while (i < len) {
-        size_t end = i;
-        while (end < len && s[end] != ',')
-            end++;
-        size_t p = i;
-        while (p < end && is_ows(s[p]))
-            p++;
-        size_t tag = p;
-        while (p < end && s[p] != ';' && !is_ows(s[p]))
-            p++;
-        size_t tag_len = p - tag;
-        int q = 1000;
-        /* Parameters: only the weight ";q=..." is defined. */
-        while (p < end) {
-            while (p < end && (is_ows(s[p]) || s[p] == ';'))
-                p++;
-            size_t param = p;
-            while (p < end && s[p] != ';' && !is_ows(s[p]))
-                p++;
-            if (p - param >= 2 && (s[param] == 'q' || s[param] == 'Q') && s[param + 1] == '=')
-                q = qvalue(s + param + 2, p - param - 2);
-        }
-        if (q > best_q && tag_len > 0) {
-            const lang *l = lang_match(s + tag, tag_len);
-            if (l) {
-                best = l;
-                best_q = q;
-            }
-        }
-        i = end + 1;
-    }
-    return best;
+    return i >= 0 ? &langs[i] : NULL;
 }
 
 /* The request's Accept-Language choice, else the default. */
@@ -195,7 +102,7 @@ static const lang *by_accept_language(esg_http_req *req)
     esp_str v;
     const lang *l = NULL;
     if (esg_http_req_header(req, "Accept-Language", &v) == 0)
-        l = from_accept_language(v.ptr, v.len);
+        l = lang_at(esg_lang_from_accept(v.ptr, v.len, codes, nlangs));
     return l ? l : lang_default();
 }
 
@@ -242,7 +149,7 @@ static const lang *error_page_lang(esg_http_req *req)
         esp_str body = esg_http_req_body(req);
         n = raw_ui_locales(body.ptr, body.len, v, sizeof(v));
     }
-    const lang *l = n > 0 ? from_ui_locales(v, (size_t)n) : NULL;
+    const lang *l = n > 0 ? lang_at(esg_lang_from_list(v, (size_t)n, codes, nlangs)) : NULL;
     return l ? l : by_accept_language(req);
 }
 
@@ -253,8 +160,10 @@ static const lang *login_page_lang(esg_http_req *req, const json_t *ui_locales)
     json_t *v;
     json_array_foreach(ui_locales, i, v)
     {
-        const lang *l =
-            json_is_string(v) ? lang_match(json_string_value(v), json_string_length(v)) : NULL;
+        const lang *l = json_is_string(v)
+                            ? lang_at(esg_lang_match(json_string_value(v), json_string_length(v),
+                                                     codes, nlangs))
+                            : NULL;
         if (l)
             return l;
     }
