@@ -15,10 +15,14 @@
 
 /* Scripts, styles and connections only to this server, nothing inline, no native form
  * submission (the script posts with fetch), no framing, no <base>. Client logos may come from
- * any https origin or a data: URI. */
-static const char csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
-                          "img-src 'self' data: https:; connect-src 'self'; form-action 'none'; "
-                          "base-uri 'none'; frame-ancestors 'none'";
+ * any https origin or a data: URI; on a development server (plain http on a loopback host) also
+ * from http on loopback, where a relying party under development serves its logo (CSP has no
+ * syntax for IPv6 literals, so [::1] is not among them). */
+#define CSP_HEAD                                                                                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:"
+#define CSP_TAIL "; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+static const char csp[] = CSP_HEAD CSP_TAIL;
+static const char csp_loopback[] = CSP_HEAD " http://127.0.0.1:* http://localhost:*" CSP_TAIL;
 
 /* Versioned asset URLs (?v=<version>) may be cached for a year; others for five minutes. */
 #define CACHE_VERSIONED (365u * 24 * 3600)
@@ -325,7 +329,7 @@ static void put_script(esg_buf *b, const char *name)
 
 static int respond_page(esg_http_req *req, int status, const lang *l, esg_buf *b)
 {
-    esg_http_resp_set_csp(req, csp);
+    esg_http_resp_set_csp(req, esg_oidc()->loopback_http ? csp_loopback : csp);
     esg_http_resp_header(req, "Content-Language", l->code);
     return esg_http_respond_buf(req, status, "text/html; charset=utf-8", b);
 }
@@ -345,10 +349,11 @@ int esg_page_login(esg_http_req *req, const json_t *details, const char *hash, c
      * values, escaped for the script element below; the script uses them as input values and
      * URL parameters, never as markup. `state` is here because a POST /authorize has no query
      * string for the page to read it from, and a cancelled login must still echo it. */
-    json_t *ctx = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:s*,s:O*}", "hash", hash, "step",
-                            consent ? "consent" : "login", "lang", l->code, "issuer", S->issuer,
-                            "basePath", S->base_path, "loginHint", t->login_hint, "state",
-                            t->state_param, "uiLocales", t->ui_locales);
+    json_t *ctx =
+        json_pack("{s:s,s:s,s:s,s:s,s:s,s:s*,s:s*,s:O*,s:b}", "hash", hash, "step",
+                  consent ? "consent" : "login", "lang", l->code, "issuer", S->issuer, "basePath",
+                  S->base_path, "loginHint", t->login_hint, "state", t->state_param, "uiLocales",
+                  t->ui_locales, "loopbackLogos", S->loopback_http);
     char *ctx_text = ctx ? esg_envelope_dump(ctx) : NULL;
     json_decref(ctx);
     if (text == NULL || ctx_text == NULL) {

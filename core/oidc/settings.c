@@ -74,16 +74,10 @@ static char *join(const char *a, const char *b, const char *c)
     return s;
 }
 
-/*
- * Cookies are Secure when browsers will keep and send Secure cookies to the issuer: https, or
- * plain http on a loopback host, which Chromium and Firefox treat as potentially trustworthy
- * (so the demo on http://127.0.0.1 gets the same cookie attributes as a deployment).
- */
-static int cookies_can_be_secure(const char *issuer)
+/* The issuer is plain http on a loopback host: a server for development or a demo. */
+static int loopback_http(const char *issuer)
 {
     static const char *const loopback[] = {"localhost", "127.0.0.1", "[::1]"};
-    if (strncmp(issuer, "https://", 8) == 0)
-        return 1;
     if (strncmp(issuer, "http://", 7) != 0)
         return 0;
     const char *host = issuer + 7;
@@ -109,7 +103,12 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     S.issuer = cfg->issuer;
     S.base_path = cfg->base_path;
     S.token_signing_alg = cfg->keys.token_signing_alg;
-    S.secure_cookies = cookies_can_be_secure(cfg->issuer);
+    /* Cookies are Secure when browsers will keep and send Secure cookies to the issuer: https,
+     * or plain http on a loopback host, which Chromium and Firefox treat as potentially
+     * trustworthy (so the demo on http://127.0.0.1 gets the same cookie attributes as a
+     * deployment). */
+    S.loopback_http = loopback_http(cfg->issuer);
+    S.secure_cookies = strncmp(cfg->issuer, "https://", 8) == 0 || S.loopback_http;
     if (!S.secure_cookies)
         esg_logf(ESP_LOG_WARN, "oidc.insecure_issuer",
                  "the issuer is plain http on a host that is not loopback: session and CSRF "

@@ -56,6 +56,7 @@ typedef struct esg_oidc_settings {
     int require_pkce;
     int userinfo_jwe_default;
     int secure_cookies; /* issuer is https, or http on a loopback host */
+    int loopback_http;  /* issuer is http on a loopback host (development, the demo) */
     struct {
         int64_t transaction, authenticated, code, id_token, access_token, session, replay_window,
             client_assertion, clock_skew; /* milliseconds */

@@ -20,6 +20,11 @@ test('OTP login with consent from the demo RP to the claims it shows', () => dem
   // esignetd's login page, for the demo RP by name, the one-time code offered first.
   assert.equal(new URL(page.url()).origin, op.issuer);
   assert.match(await page.textContent('#client'), /Demo shop/);
+  // Its logo, served by the RP on loopback http, which a development server's CSP allows.
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#client img');
+    return img && img.complete && img.naturalWidth > 0;
+  });
   await page.locator('#send-otp').waitFor();
   await shot('login');
 

@@ -12,7 +12,7 @@ import unittest
 import urllib.parse
 
 from harness import SOURCE_DIR
-from oidc_helpers import ACR_OTP, Browser, full_login, pkce
+from oidc_helpers import ACR_OTP, Browser, OidcServer, full_login, pkce
 from test_oidc_features import ServerTest
 
 UI_DIR = os.path.join(SOURCE_DIR, "core", "oidc", "ui")
@@ -94,6 +94,10 @@ def csp_directives(header):
     return out
 
 
+STRICT_IMG_SRC = {"'self'", "data:", "https:"}
+LOOPBACK_IMG_SRC = {"http://127.0.0.1:*", "http://localhost:*"}
+
+
 class Pages(ServerTest):
     @classmethod
     def setUpClass(cls):
@@ -169,7 +173,9 @@ class Pages(ServerTest):
         self.assertEqual(csp.get("form-action"), ["'none'"])
         self.assertEqual(csp.get("frame-ancestors"), ["'none'"])
         self.assertEqual(csp.get("base-uri"), ["'none'"])
-        self.assertEqual(set(csp.get("img-src")), {"'self'", "data:", "https:"})
+        # This server's issuer is http://127.0.0.1 (development): logos may also come from
+        # http on loopback, where a relying party under development serves them.
+        self.assertEqual(set(csp.get("img-src")), STRICT_IMG_SRC | LOOPBACK_IMG_SRC)
         self.assertNotIn("unsafe", h["content-security-policy"])
         self.assertEqual(h.get("x-content-type-options"), "nosniff")
         for attrs, content in page.scripts:
@@ -187,6 +193,24 @@ class Pages(ServerTest):
             self.assertIn(attrs.get("id"), page.labels_for, (tag, attrs))
 
     # -- language choice -------------------------------------------------------------------------
+
+    def test_loopback_logos_only_on_a_development_server(self):
+        h, page, ctx = self.login_page()
+        self.assertIs(ctx["loopbackLogos"], True)
+        # A server with a public issuer allows logos from https and data: only.
+        srv = OidcServer()
+        with open(srv.config_path) as f:
+            text = f.read()
+        with open(srv.config_path, "w") as f:
+            f.write(text.replace("issuer: http://127.0.0.1:8088", "issuer: https://id.example.test"))
+        srv.start()
+        try:
+            status, h, _ = srv.request("GET", "/authorize?client_id=nobody")
+            self.assertEqual(status, 400)
+            csp = csp_directives(h["content-security-policy"])
+            self.assertEqual(set(csp.get("img-src")), STRICT_IMG_SRC)
+        finally:
+            srv.stop()
 
     def test_language_choice_order(self):
         cases = [

@@ -162,8 +162,11 @@
     const box = document.getElementById('client');
     box.replaceChildren();
     const logo = details.logoUrl;
-    // Only logos the page's Content-Security-Policy lets load (img-src 'self' data: https:).
-    if (typeof logo === 'string' && /^(https:|data:image\/)/i.test(logo)) {
+    // Only logos the page's Content-Security-Policy lets load: img-src 'self' data: https:, and
+    // on a development server (ctx.loopbackLogos) http on a loopback host.
+    const loopback = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//i;
+    if (typeof logo === 'string' &&
+        (/^(https:|data:image\/)/i.test(logo) || (ctx.loopbackLogos && loopback.test(logo)))) {
       box.append(el('img', { src: logo, alt: '' }));
     }
     box.append(tel('p', { id: 'client-name' }, 'client.continue_to', { client: clientNode }));
