@@ -251,7 +251,7 @@ typedef struct otp {
     esg_otp_cb cb;
     void *ud;
     struct esp_instance *authenticator;
-    char *client_id, *rp_id, *transaction_id, *individual_id;
+    char *client_id, *client_name, *rp_id, *transaction_id, *individual_id;
     char auth_txn[AUTH_TXN_LEN + 1];
     char *channels[4];
     size_t n_channels;
@@ -260,6 +260,7 @@ typedef struct otp {
 static void otp_free(otp *o)
 {
     free(o->client_id);
+    free(o->client_name);
     free(o->rp_id);
     free(o->transaction_id);
     free(o->individual_id);
@@ -295,7 +296,7 @@ static void on_lookup(void *ud, int status, const char *code, const void *result
     channel_list(o, ch);
     esp_challenge_request req = {sizeof(req),
                                  s(o->client_id),
-                                 ESP_STR_NULL,
+                                 s(o->client_name),
                                  s(o->transaction_id),
                                  s(o->individual_id),
                                  ch,
@@ -324,6 +325,7 @@ int esg_auth_send_otp(const esg_txn *t, const char *individual_id, const json_t 
     o->cb = cb;
     o->ud = ud;
     o->client_id = strdup(t->client_id);
+    o->client_name = strdup(t->client_name ? t->client_name : t->client_id);
     o->rp_id = strdup(t->rp_id ? t->rp_id : t->client_id);
     o->transaction_id = strdup(t->id);
     o->individual_id = strdup(individual_id);
@@ -331,7 +333,9 @@ int esg_auth_send_otp(const esg_txn *t, const char *individual_id, const json_t 
     size_t i;
     json_t *c;
     json_array_foreach(channels, i, c) o->channels[o->n_channels++] = strdup(json_string_value(c));
-    int rc = o->client_id && o->rp_id && o->transaction_id && o->individual_id ? 0 : ESP_ENOMEM;
+    int rc = o->client_id && o->client_name && o->rp_id && o->transaction_id && o->individual_id
+                 ? 0
+                 : ESP_ENOMEM;
     for (size_t k = 0; rc == 0 && k < o->n_channels; k++)
         rc = o->channels[k] ? 0 : ESP_ENOMEM;
     if (rc != 0) {

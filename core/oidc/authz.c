@@ -9,6 +9,7 @@
 #include "oidc/settings.h"
 #include "util/buf.h"
 #include "util/json.h"
+#include "util/lang.h"
 #include "util/str.h"
 
 /* Longest values accepted; beyond them the request is refused rather than stored. */
@@ -413,6 +414,24 @@ bad:
     return ESP_EINVAL;
 }
 
+/*
+ * The client's name in the first of the user's ui_locales it has a name in (its names are keyed
+ * by ISO 639-3 codes, ui_locales are BCP 47 tags), else its default name. Borrowed from client.
+ */
+static const char *client_name_for(const esg_client *client, const json_t *ui_locales)
+{
+    size_t i;
+    json_t *tag;
+    json_array_foreach(ui_locales, i, tag)
+    {
+        const char *code = esg_lang_iso639_3(json_string_value(tag), json_string_length(tag));
+        const char *name = code ? json_string_value(json_object_get(client->name, code)) : NULL;
+        if (name != NULL)
+            return name;
+    }
+    return esg_client_name(client, NULL);
+}
+
 static int is_b64url(const char *s, size_t len)
 {
     if (strlen(s) != len)
@@ -571,7 +590,8 @@ int esg_authz_build(const esg_authz_params *p, const esg_client *client, esg_txn
         (p->state && (t->state_param = strdup(p->state)) == NULL) ||
         (p->nonce && (t->nonce = strdup(p->nonce)) == NULL) ||
         (p->code_challenge && (t->code_challenge = strdup(p->code_challenge)) == NULL) ||
-        (p->login_hint && (t->login_hint = strdup(p->login_hint)) == NULL)) {
+        (p->login_hint && (t->login_hint = strdup(p->login_hint)) == NULL) ||
+        (t->client_name = strdup(client_name_for(client, t->ui_locales))) == NULL) {
         rc = ESP_ENOMEM;
         goto fail;
     }

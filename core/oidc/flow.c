@@ -242,7 +242,6 @@ static void on_silent_auth(void *ud, int status, const char *error_code, const c
         return;
     }
     t->state = ESG_TXN_AUTHENTICATED;
-    t->from_session = 1;
     t->individual_id = strdup(json_string_value(json_object_get(st->session, "individual_id")));
     t->subject = strdup(subject);
     t->kyc_token = strdup(kyc_token);

@@ -30,7 +30,8 @@ void esg_txn_free(esg_txn *t)
     char **strings[] = {&t->client_id,     &t->rp_id,        &t->redirect_uri,
                         &t->state_param,   &t->nonce,        &t->code_challenge,
                         &t->login_hint,    &t->hint_subject, &t->oauth_details_hash,
-                        &t->individual_id, &t->subject,      &t->kyc_token};
+                        &t->individual_id, &t->subject,      &t->kyc_token,
+                        &t->client_name};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     json_t *values[] = {t->scopes,         t->authorize_scopes, t->claims,
@@ -75,6 +76,7 @@ static const struct str_field str_fields[] = {
     SF("nonce", nonce),
     SF("code_challenge", code_challenge),
     SF("login_hint", login_hint),
+    SF("client_name", client_name),
     SF("hint_subject", hint_subject),
     SF("oauth_details_hash", oauth_details_hash),
     SF("individual_id", individual_id),
@@ -103,7 +105,6 @@ static const struct int_field int_fields[] = {
     {"max_age", offsetof(esg_txn, max_age), 1, 0},
     {"auth_time", offsetof(esg_txn, auth_time), 1, 0},
     {"consent_capture", offsetof(esg_txn, consent_capture), 0, 0},
-    {"from_session", offsetof(esg_txn, from_session), 0, 0},
     {"consent_expires_at", offsetof(esg_txn, consent_expires_at), 1, 1},
 };
 

@@ -43,6 +43,7 @@ typedef struct esg_txn {
     char *nonce;          /* may be NULL */
     char *code_challenge; /* S256 challenge; NULL when the request had none */
     char *login_hint;
+    char *client_name;        /* the client's name in the user's language, for messages */
     char *hint_subject;       /* `sub` of a verified id_token_hint */
     unsigned prompt;          /* enum esg_prompt bits */
     int64_t max_age;          /* seconds, -1 when absent */
@@ -65,7 +66,6 @@ typedef struct esg_txn {
     int consent_capture;   /* 1: the user must consent; 0: a stored consent covers the request */
     json_t *accepted_claims;
     json_t *permitted_scopes;
-    int from_session; /* authenticated silently from the browser session */
     /* When the consent this login relies on expires (seconds; 0: it does not, or none was
      * needed). Tokens issued from the transaction do not outlive it (esignet.md §5.2). */
     int64_t consent_expires_at;

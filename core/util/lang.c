@@ -33,6 +33,24 @@ int esg_lang_from_list(const char *s, size_t len, const char *const *codes, size
     return -1;
 }
 
+const char *esg_lang_iso639_3(const char *tag, size_t len)
+{
+    /* The languages eSignet deployments name clients in; extend as needed. */
+    static const char *const table[][2] = {
+        {"ar", "ara"}, {"bn", "ben"}, {"de", "deu"}, {"en", "eng"}, {"es", "spa"},
+        {"fr", "fra"}, {"hi", "hin"}, {"kn", "kan"}, {"ml", "mal"}, {"pt", "por"},
+        {"sw", "swa"}, {"ta", "tam"}, {"te", "tel"}, {"tl", "tgl"}, {"ur", "urd"},
+    };
+    size_t primary = 0;
+    while (primary < len && tag[primary] != '-' && tag[primary] != '_')
+        primary++;
+    for (size_t i = 0; primary == 2 && i < sizeof(table) / sizeof(table[0]); i++) {
+        if (strncasecmp(table[i][0], tag, 2) == 0)
+            return table[i][1];
+    }
+    return NULL;
+}
+
 static int is_ows(char c)
 {
     return c == ' ' || c == '\t';

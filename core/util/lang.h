@@ -24,4 +24,10 @@ int esg_lang_from_list(const char *s, size_t len, const char *const *codes, size
  */
 int esg_lang_from_accept(const char *s, size_t len, const char *const *codes, size_t n);
 
+/*
+ * The ISO 639-3 code ("ara") of an ISO 639-1 primary subtag ("ar", any case), for eSignet's
+ * language maps, which are keyed by ISO 639-3 codes; NULL for a subtag not in the table. [any]
+ */
+const char *esg_lang_iso639_3(const char *tag, size_t len);
+
 #endif

@@ -42,5 +42,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(s, size, esg_lang_from_list(s, size, codes, N));
     check(s, size, esg_lang_from_accept(s, size, codes, N));
     check(s, size, esg_lang_match(s, size, codes, N));
+    const char *three = esg_lang_iso639_3(s, size);
+    if (three != NULL && strlen(three) != 3)
+        abort();
     return 0;
 }

@@ -146,6 +146,8 @@ class OtpDelivery(unittest.TestCase):
         self.assertGreaterEqual(len(lines), count)
         entry = lines[count - 1]
         self.assertEqual(entry["channel"], "phone")
+        # The message names the service the user is signing in to.
+        self.assertEqual(entry["client"], "Test client " + self.client.client_id)
         return entry["otp"]
 
     def otp_from_mail(self, count):
@@ -153,6 +155,7 @@ class OtpDelivery(unittest.TestCase):
         msg = email.message_from_bytes(data, policy=email.policy.default)
         self.assertIn("siddharth", "".join(envelope["to"]).lower())
         body = msg.get_body(preferencelist=("plain",)).get_content()
+        self.assertIn("Test client " + self.client.client_id, body)
         m = re.search(r"\b(\d{6})\b", body)
         self.assertIsNotNone(m, body)
         return m.group(1)

@@ -75,12 +75,25 @@ static void test_accept_language(void **state)
     assert_int_equal(accept(""), -1);
 }
 
+static void test_iso639_3(void **state)
+{
+    (void)state;
+    assert_string_equal(esg_lang_iso639_3("ar", 2), "ara");
+    assert_string_equal(esg_lang_iso639_3("EN-gb", 5), "eng");
+    assert_string_equal(esg_lang_iso639_3("ta_IN", 5), "tam");
+    assert_null(esg_lang_iso639_3("eng", 3)); /* already three letters: not in the table */
+    assert_null(esg_lang_iso639_3("xx", 2));
+    assert_null(esg_lang_iso639_3("a", 1));
+    assert_null(esg_lang_iso639_3("", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match),
         cmocka_unit_test(test_ui_locales),
         cmocka_unit_test(test_accept_language),
+        cmocka_unit_test(test_iso639_3),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
