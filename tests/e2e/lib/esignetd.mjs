@@ -30,6 +30,10 @@ log:
 plugins:
   dirs: [${JSON.stringify(PLUGIN_DIR)}]
   load: [keystore-file, storage-sqlite, identity-mock]
+  # The demo password hash is PBKDF2 with 600 000 rounds; on a CI machine loaded with Chromium
+  # and sanitizer builds the default 5 s deadline is too tight for it (deadlines have their own
+  # tests in tests/abi).
+  call_timeout: 30s
 storage:
   inflight:
     type: memory
