@@ -29,6 +29,7 @@
 #include "otp_mask.h"
 #include "util/b64.h"
 #include "util/buf.h"
+#include "util/lang.h"
 #include "util/str.h"
 
 #define MAX_KBI_FIELDS 32
@@ -458,27 +459,20 @@ static esp_status kyc_auth(void *inst, const esp_kyc_auth_request *req, esp_call
  * kyc_exchange.
  */
 
-/* ISO 639-1 codes and their ISO 639-3 equivalents for the languages deployments use most. */
-static const char *const languages[][2] = {
-    {"en", "eng"}, {"ar", "ara"}, {"fr", "fra"}, {"hi", "hin"},
-    {"kn", "kan"}, {"ta", "tam"}, {"es", "spa"}, {"pt", "por"},
-};
-
 /* The primary language subtag of `tag`, lower case, as ISO 639-3 when it is a known 639-1. */
 static void canonical_language(const char *tag, size_t n, char out[9])
 {
+    const char *three = esg_lang_iso639_3(tag, n);
+    if (three != NULL) {
+        snprintf(out, 9, "%s", three);
+        return;
+    }
     size_t k = 0;
     while (k < n && k < 8 && tag[k] != '-' && tag[k] != '_') {
         char c = tag[k];
         out[k++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
     }
     out[k] = '\0';
-    for (size_t i = 0; i < sizeof(languages) / sizeof(languages[0]); i++) {
-        if (strcmp(out, languages[i][0]) == 0) {
-            snprintf(out, 9, "%s", languages[i][1]);
-            return;
-        }
-    }
 }
 
 /*
