@@ -9,6 +9,8 @@ import { SOURCE_DIR } from '../../e2e/lib/util.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 export const VIEWPORT = { width: 1000, height: 800 };
+// A small phone's screen (CSS pixels), for the responsive and keyboard tests.
+export const PHONE = { width: 360, height: 740 };
 
 // The browser and playwright-core are test tools: without them the tests SKIP (exit 77; a
 // failure when ESG_TESTS_REQUIRE_ALL is set, as in tools/test.sh).
@@ -42,12 +44,18 @@ export async function launch(chromium) {
 }
 
 // A new browser context (its own cookies: another user agent) whose pages are all watched.
-// `locale` sets navigator.language and Accept-Language.
-export async function watchedContext(browser, { locale = 'en-US' } = {}) {
-  const context = await browser.newContext({ viewport: VIEWPORT, locale });
+// `locale` sets navigator.language and Accept-Language. `bypassCSP` makes Chromium ignore the
+// pages' Content-Security-Policy (only for injecting a test tool's script, as the accessibility
+// audit does): its pages cannot report CSP violations, so a test that checks the policy must not
+// use it.
+export async function watchedContext(browser, { locale = 'en-US', viewport = VIEWPORT, bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport, locale, bypassCSP });
   context.setDefaultTimeout(15000);
   context.setDefaultNavigationTimeout(15000);
-  const watch = { problems: [], documents: [], requests: [] };
+  // failedLoads: URLs a test opens knowing that they answer an error status (an error page),
+  // whose "Failed to load resource" console error is then expected (watch.expectFailedLoad).
+  const watch = { problems: [], documents: [], requests: [], failedLoads: new Set() };
+  watch.expectFailedLoad = (url) => watch.failedLoads.add(url);
   context.watch = watch;
   await context.exposeBinding('__esgCspViolation', ({ page }, v) => {
     watch.problems.push(`CSP violation on ${page.url()}: ${v.directive} blocked ${v.blocked} ` +
@@ -66,6 +74,10 @@ export async function watchedContext(browser, { locale = 'en-US' } = {}) {
     page.on('console', (msg) => {
       if (msg.type() === 'error' || msg.type() === 'assert') {
         const loc = msg.location();
+        if (loc && watch.failedLoads.has(loc.url) &&
+            /^Failed to load resource: the server responded with a status of [45]\d\d/.test(msg.text())) {
+          return;
+        }
         watch.problems.push(`console.${msg.type()} on ${page.url()}: ${msg.text()}` +
           `${loc && loc.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
       }

@@ -19,9 +19,10 @@ export async function requireBrowser() {
 }
 
 // Runs fn({op, rp, page, newPage, shot}) where `page` is in a fresh browser context (locale
-// `locale`), newPage(options) opens a page in another fresh context (another browser, as far
-// as cookies go) and shot(step, page?) saves a screenshot under <screenshots>/<name>/.
-export async function demoTest(name, fn, { locale = 'en-US', opOptions = {} } = {}) {
+// `locale`, and the options `context` of watchedContext: viewport, bypassCSP), newPage(options)
+// opens a page in another fresh context (another browser, as far as cookies go) and
+// shot(step, page?) saves a screenshot under <screenshots>/<name>/.
+export async function demoTest(name, fn, { locale = 'en-US', context = {}, opOptions = {} } = {}) {
   assert.ok(chromium, 'requireBrowser() first');
   const shots = new Screenshots(name);
   const contexts = [];
@@ -34,9 +35,9 @@ export async function demoTest(name, fn, { locale = 'en-US', opOptions = {} } = 
     rp = await new DemoRp({ issuer: op.issuer, adminToken: op.adminToken }).start();
     browser = await launch(chromium);
     const newPage = async (options = {}) => {
-      const context = await watchedContext(browser, { locale, ...options });
-      contexts.push(context);
-      return context.newPage();
+      const c = await watchedContext(browser, { locale, ...context, ...options });
+      contexts.push(c);
+      return c.newPage();
     };
     const page = await newPage();
     await fn({ op, rp, page, newPage, shot: (step, p = page) => shots.take(p, step) });
