@@ -89,6 +89,14 @@
     return el('bdi', { dir: dir || 'ltr' }, text);
   }
 
+  // Brings the error box into view once the caller has moved the focus (to the field concerned,
+  // at once): under the buttons, it can be below the fold of a phone's screen.
+  function revealError() {
+    requestAnimationFrame(() => {
+      if (errorBox.textContent) errorBox.scrollIntoView({ block: 'nearest' });
+    });
+  }
+
   // Shows the message for an eSignet error code (the code follows for support), or clears the
   // box. `key` overrides the message's text.
   function showError(code, key) {
@@ -98,10 +106,14 @@
     }
     const k = key || (I.has(`error.${code}`) ? `error.${code}` : 'error.unknown_error');
     tr(errorBox, 'error.with_code', { message: () => t(k), code: () => isolated(code) });
+    revealError();
   }
 
   // Tells the user what to fix (no error code).
-  function showProblem(key, args) { tr(errorBox, key, args); }
+  function showProblem(key, args) {
+    tr(errorBox, key, args);
+    revealError();
+  }
 
   function showStatus(key, args) {
     if (key) tr(statusBox, key, args);
@@ -113,10 +125,19 @@
     tr(document.querySelector('title'), key);
   }
 
-  // Marks a field wrong (or right again) for assistive technology and the eye.
+  // Marks a field wrong (or right again) for assistive technology and the eye; a wrong field is
+  // also described by the error box, so that the message is read with it.
   function invalid(input, yes) {
-    if (yes) input.setAttribute('aria-invalid', 'true');
-    else input.removeAttribute('aria-invalid');
+    const described = (input.getAttribute('aria-describedby') || '').split(/\s+/)
+      .filter((id) => id && id !== errorBox.id);
+    if (yes) {
+      input.setAttribute('aria-invalid', 'true');
+      described.push(errorBox.id);
+    } else {
+      input.removeAttribute('aria-invalid');
+    }
+    if (described.length) input.setAttribute('aria-describedby', described.join(' '));
+    else input.removeAttribute('aria-describedby');
   }
 
   // "a and b", "a, b and c" in the page's language: strings in, string out.
