@@ -10,9 +10,8 @@
 #include "http/form.h"
 #include "http/response.h"
 #include "jose/jwa.h"
-#include "jose/jws.h"
-#include "jose/jwt.h"
 #include "keys/keys.h"
+#include "oauth/client_auth.h"
 #include "oauth/clients.h"
 #include "oauth/code.h"
 #include "oidc/auth.h"
@@ -27,16 +26,10 @@
 #include "util/status.h"
 #include "util/str.h"
 
-#define ASSERTION_TYPE "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-#define MAX_ASSERTION  8192
-#define MAX_JTI        256
-
 typedef struct tok {
     esg_http_req *req;
     esg_form form;
-    esg_jws assertion;
-    json_t *claims;        /* of the assertion */
-    const char *client_id; /* borrowed from claims */
+    const char *audiences[3]; /* of the client assertion */
     esg_client *client;
     char code_hash[44];
     esg_txn *txn;
@@ -54,8 +47,6 @@ typedef struct tok {
 static void tok_free(tok *t)
 {
     esg_form_free(&t->form);
-    esg_jws_clear(&t->assertion);
-    json_decref(t->claims);
     esg_client_unref(t->client);
     esg_txn_free(t->txn);
     json_decref(t->kyc_claims);
@@ -567,18 +558,20 @@ static void on_code_counted(void *ud, int status, json_t *doc)
  * Client authentication.
  */
 
-static void on_jti(void *ud, int status, json_t *doc)
+static void on_client_auth(void *ud, int status, esg_client *client, const char *error,
+                           const char *description)
 {
     tok *t = ud;
-    json_decref(doc);
-    if (status == ESP_EEXIST) {
-        fail(t, 400, "invalid_client", "the client assertion was already used");
+    if (error != NULL) {
+        fail(t, 400, error, description);
         return;
     }
     if (status != 0) {
         fail_status(t, status);
         return;
     }
+    t->client = client;
+    snprintf(t->id_alg, sizeof(t->id_alg), "%s", esg_oidc_response_alg(client->public_key_alg));
     const char *code = param(t, "code");
     if (code == NULL || code[0] == '\0' || strlen(code) > 256) {
         fail(t, 400, "invalid_request", "code is required");
@@ -586,85 +579,6 @@ static void on_jti(void *ud, int status, json_t *doc)
     }
     esg_code_hash(code, strlen(code), t->code_hash);
     int rc = esg_kv_json_incr("code-uses", t->code_hash, 1, reuse_window_ms(), on_code_counted, t);
-    if (rc != 0)
-        fail_status(t, rc);
-}
-
-static int alg_fits_client(const tok *t)
-{
-    const char *alg = esg_jws_alg_name(t->assertion.alg);
-    if (t->client->public_key_alg != NULL && strcmp(t->client->public_key_alg, alg) != 0)
-        return 0;
-    return 1;
-}
-
-static void on_client(void *ud, int status, esg_client *client)
-{
-    tok *t = ud;
-    const esg_oidc_settings *S = esg_oidc();
-    if (status != 0) {
-        if (client)
-            esg_client_unref(client);
-        if (status == ESP_ENOTFOUND)
-            fail(t, 400, "invalid_client", "client authentication failed");
-        else
-            fail_status(t, status);
-        return;
-    }
-    t->client = client;
-    snprintf(t->id_alg, sizeof(t->id_alg), "%s", esg_oidc_response_alg(client->public_key_alg));
-    esg_jws_opts opts = {ESG_JWS_ALG_BIT(ESG_JWS_RS256) | ESG_JWS_ALG_BIT(ESG_JWS_PS256) |
-                             ESG_JWS_ALG_BIT(ESG_JWS_ES256),
-                         NULL, 0, MAX_ASSERTION, 0};
-    const char *why = NULL;
-    if (!alg_fits_client(t) ||
-        esg_jws_verify_parsed(&t->assertion, client->public_key, &opts, &why) != 0) {
-        esg_logf(ESP_LOG_INFO, "oauth.client_auth_failed", "assertion signature: %s",
-                 why ? why : "algorithm not registered");
-        fail(t, 400, "invalid_client", "client authentication failed");
-        return;
-    }
-    /* RFC 7523 §3 and OpenID Connect Core §9: iss = sub = client_id, aud = the token endpoint
-     * (or the issuer), exp required and bounded, jti required and single use. */
-    static const char *const required[] = {"iss", "sub", "aud", "exp", "jti", NULL};
-    esg_jwt_rules rules = {0,
-                           S->lifetimes.clock_skew / 1000,
-                           S->lifetimes.client_assertion / 1000,
-                           0,
-                           client->id,
-                           S->token_endpoint,
-                           required,
-                           ESG_JWT_REQUIRE_EXP | ESG_JWT_REQUIRE_JTI | ESG_JWT_REQUIRE_SUB};
-    esg_jwt_error jerr;
-    const char *claim = NULL;
-    int rc = esg_jwt_claims_check(t->claims, &rules, &jerr, &claim);
-    if (rc != 0 && jerr == ESG_JWT_ERR_AUDIENCE) {
-        rules.aud = S->issuer;
-        rc = esg_jwt_claims_check(t->claims, &rules, &jerr, &claim);
-    }
-    const char *sub = json_string_value(json_object_get(t->claims, "sub"));
-    const char *jti = json_string_value(json_object_get(t->claims, "jti"));
-    if (rc == 0 && (sub == NULL || strcmp(sub, client->id) != 0))
-        rc = ESP_EINVAL;
-    if (rc == 0 && (jti == NULL || jti[0] == '\0' || strlen(jti) > MAX_JTI))
-        rc = ESP_EINVAL;
-    if (rc != 0) {
-        esg_logf(ESP_LOG_INFO, "oauth.client_auth_failed", "assertion claims: %s %s",
-                 esg_jwt_error_str(jerr), claim ? claim : "");
-        fail(t, 400, "invalid_client", "client authentication failed");
-        return;
-    }
-    /* The jti is remembered until the assertion expires (plus the leeway), so a replay within
-     * its lifetime is refused on every instance sharing the store. */
-    int64_t exp = (int64_t)json_integer_value(json_object_get(t->claims, "exp"));
-    int64_t ttl = (exp - t->now) * 1000 + S->lifetimes.clock_skew;
-    if (ttl < 1000)
-        ttl = 1000;
-    char key[MAX_JTI + 160];
-    snprintf(key, sizeof(key), "%s|%s", client->id, jti);
-    json_t *m = json_pack("{s:I}", "exp", (json_int_t)exp);
-    rc = m ? esg_kv_json_put("jti", key, m, ttl, ESP_KV_NX, on_jti, t) : ESP_ENOMEM;
-    json_decref(m);
     if (rc != 0)
         fail_status(t, rc);
 }
@@ -693,33 +607,11 @@ void esg_oauth_token(esg_http_req *req, void *data)
         fail(t, 400, "unsupported_grant_type", "only authorization_code is supported");
         return;
     }
-    const char *type = param(t, "client_assertion_type");
-    const char *assertion = param(t, "client_assertion");
-    if (type == NULL || strcmp(type, ASSERTION_TYPE) != 0 || assertion == NULL) {
-        fail(t, 400, "invalid_client", "private_key_jwt client authentication is required");
-        return;
-    }
-    esg_jws_opts opts = {ESG_JWS_ALG_BIT(ESG_JWS_RS256) | ESG_JWS_ALG_BIT(ESG_JWS_PS256) |
-                             ESG_JWS_ALG_BIT(ESG_JWS_ES256),
-                         NULL, 0, MAX_ASSERTION, 0};
-    const char *reason = NULL;
-    esg_jwt_error jerr;
-    if (esg_jws_parse(assertion, strlen(assertion), &opts, &t->assertion, &reason) != 0 ||
-        esg_jwt_claims_parse(t->assertion.payload, t->assertion.payload_len, &t->claims, &jerr) !=
-            0) {
-        esg_logf(ESP_LOG_INFO, "oauth.client_auth_failed", "assertion: %s",
-                 reason ? reason : "claims malformed");
-        fail(t, 400, "invalid_client", "client authentication failed");
-        return;
-    }
-    t->client_id = json_string_value(json_object_get(t->claims, "iss"));
-    const char *form_id = param(t, "client_id");
-    if (t->client_id == NULL || strlen(t->client_id) > 256 ||
-        (form_id != NULL && strcmp(form_id, t->client_id) != 0)) {
-        fail(t, 400, "invalid_client", "client authentication failed");
-        return;
-    }
-    int rc = esg_clients_get(t->client_id, on_client, t);
-    if (rc != 0)
-        fail(t, 400, "invalid_client", "client authentication failed");
+    /* RFC 7523 §3: the token endpoint's URL is the audience; the issuer is accepted too. */
+    const esg_oidc_settings *S = esg_oidc();
+    t->audiences[0] = S->token_endpoint;
+    t->audiences[1] = S->issuer;
+    t->audiences[2] = NULL;
+    if (esg_client_auth(&t->form, t->audiences, on_client_auth, t) != 0)
+        fail_status(t, ESP_ENOMEM);
 }
