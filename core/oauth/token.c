@@ -14,6 +14,7 @@
 #include "oauth/client_auth.h"
 #include "oauth/clients.h"
 #include "oauth/code.h"
+#include "oauth/errors.h"
 #include "oidc/auth.h"
 #include "oidc/settings.h"
 #include "oidc/transaction.h"
@@ -62,23 +63,16 @@ void esg_oauth_token_key(const char *token, size_t len, char out[44])
     esg_code_hash(token, len, out);
 }
 
-/* RFC 6749 §5.2: a JSON error, never cached. */
 static void fail(tok *t, int status, const char *error, const char *description)
 {
-    esg_http_resp_header(t->req, "Pragma", "no-cache");
-    esg_http_respond_error(t->req, status, error, description);
+    esg_oauth_respond_error(t->req, status, error, description);
     tok_free(t);
 }
 
 static void fail_status(tok *t, int status)
 {
-    if (status == ESP_EUNAVAIL || status == ESP_ETIMEDOUT) {
-        esg_logf(ESP_LOG_WARN, "oauth.token_unavailable", "%s", esg_strerror(status));
-        fail(t, 503, "temporarily_unavailable", "a back end did not answer; try again later");
-        return;
-    }
-    esg_logf(ESP_LOG_ERROR, "oauth.token_failed", "%s", esg_strerror(status));
-    fail(t, 500, "server_error", NULL);
+    esg_oauth_respond_failure(t->req, "token", status);
+    tok_free(t);
 }
 
 static const char *param(tok *t, const char *name)
