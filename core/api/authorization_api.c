@@ -314,9 +314,8 @@ static int require_state(api *a, int state)
  * oauth-details
  */
 
-void esg_api_oauth_details(esg_http_req *req, void *data)
+static void oauth_details(esg_http_req *req, int pushed)
 {
-    (void)data;
     api *a = api_begin(req, 1);
     if (a == NULL)
         return;
@@ -327,8 +326,27 @@ void esg_api_oauth_details(esg_http_req *req, void *data)
         api_fail(a, rc == ESP_EINVAL ? err.esignet : "unknown_error", err.description);
         return;
     }
+    /* par-oauth-details names a pushed request; oauth-details must not (esignet.md §4.2). */
+    if (pushed != (p.request_uri != NULL)) {
+        esg_authz_params_clear(&p);
+        api_fail(a, "invalid_request",
+                 pushed ? "requestUri is required" : "requestUri needs par-oauth-details");
+        return;
+    }
     api_free(a);
     esg_flow_start(req, &p, 1);
+}
+
+void esg_api_oauth_details(esg_http_req *req, void *data)
+{
+    (void)data;
+    oauth_details(req, 0);
+}
+
+void esg_api_par_oauth_details(esg_http_req *req, void *data)
+{
+    (void)data;
+    oauth_details(req, 1);
 }
 
 /* ---------------------------------------------------------------------------------------------

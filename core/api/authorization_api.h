@@ -12,6 +12,8 @@
 void esg_api_authorize(esg_http_req *req, void *data);
 void esg_api_csrf_token(esg_http_req *req, void *data);
 void esg_api_oauth_details(esg_http_req *req, void *data);
+/* POST /authorization/par-oauth-details: {clientId, requestUri} of a pushed request. [loop] */
+void esg_api_par_oauth_details(esg_http_req *req, void *data);
 void esg_api_send_otp(esg_http_req *req, void *data);
 void esg_api_authenticate(esg_http_req *req, void *data);
 void esg_api_claim_details(esg_http_req *req, void *data);

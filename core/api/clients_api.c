@@ -505,10 +505,9 @@ static int additional_ok(json_t *v)
 
 static int check_additional(api_ctx *ctx, const rule *r, json_t *v, json_t **out)
 {
-    /* PAR and DPoP are not offered yet: a client that requires them could never log in, or would
-     * get bearer tokens it asked not to get. The flags are refused until they can be honoured. */
-    static const char *const unoffered[] = {"require_pushed_authorization_requests",
-                                            "dpop_bound_access_tokens"};
+    /* DPoP is not offered yet: a client that requires it would get bearer tokens it asked not
+     * to get. The flag is refused until it can be honoured. */
+    static const char *const unoffered[] = {"dpop_bound_access_tokens"};
     if (!additional_ok(v))
         return fail(ctx, r);
     for (size_t i = 0; i < sizeof(unoffered) / sizeof(unoffered[0]); i++) {

@@ -30,6 +30,10 @@ static const esp_option lifetime_options[] = {
     OPTION(.key = "code", .type = ESP_OPT_DURATION, .default_text = "1m", .min = 5000,
            .max = 600000,
            .help = "Lifetime of an authorization code (RFC 6749 §4.1.2: at most 10 minutes)."),
+    OPTION(.key = "pushed_request", .type = ESP_OPT_DURATION, .default_text = "60s", .min = 1000,
+           .max = 600000,
+           .help = "Lifetime of a pushed authorization request's request_uri (RFC 9126 §2.2; "
+                   "eSignet's default is 60 s)."),
     OPTION(.key = "id_token", .type = ESP_OPT_DURATION, .default_text = "1h", .min = 60000,
            .max = DAY_MS, .help = "Lifetime of ID tokens."),
     OPTION(.key = "access_token", .type = ESP_OPT_DURATION, .default_text = "1h", .min = 60000,
@@ -126,6 +130,11 @@ const esp_option esg_oidc_options[] = {
     OPTION(.key = "require_pkce", .type = ESP_OPT_BOOL, .default_text = "true",
            .help = "Require PKCE (S256) for every client, as OAuth 2.0 Security BCP and FAPI 2.0 "
                    "do; when false, clients opt in with additionalConfig.require_pkce."),
+    OPTION(.key = "require_pushed_authorization_requests", .type = ESP_OPT_BOOL,
+           .default_text = "false",
+           .help = "Accept authorization requests only through PAR (RFC 9126), as FAPI 2.0 "
+                   "does; when false, clients opt in with "
+                   "additionalConfig.require_pushed_authorization_requests."),
     OPTION(.key = "userinfo_response_type", .type = ESP_OPT_ENUM, .default_text = "JWS",
            .choices = response_types,
            .help = "Default userinfo form (signed, or signed then encrypted) for clients that do "

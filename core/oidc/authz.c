@@ -102,6 +102,46 @@ nomem:
     return ESP_ENOMEM;
 }
 
+json_t *esg_authz_params_to_stored(const esg_authz_params *p)
+{
+    json_t *o = json_object();
+#define PUT(member, form_name, json_name)                                                          \
+    if (o != NULL && p->member != NULL &&                                                          \
+        json_object_set_new(o, form_name, json_string(p->member)) != 0) {                          \
+        json_decref(o);                                                                            \
+        o = NULL;                                                                                  \
+    }
+    FIELDS(PUT)
+#undef PUT
+    return o;
+}
+
+int esg_authz_params_from_stored(const json_t *stored, esg_authz_params *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(stored))
+        return ESP_EINVAL;
+#define READ(member, form_name, json_name)                                                         \
+    do {                                                                                           \
+        const json_t *v = json_object_get(stored, form_name);                                      \
+        if (v == NULL)                                                                             \
+            break;                                                                                 \
+        if (!json_is_string(v)) {                                                                  \
+            esg_authz_params_clear(out);                                                           \
+            return ESP_EINVAL;                                                                     \
+        }                                                                                          \
+        if ((out->member = esg_strndup(json_string_value(v), json_string_length(v))) == NULL)      \
+            goto nomem;                                                                            \
+    } while (0);
+    FIELDS(READ)
+#undef READ
+    out->pushed = 1;
+    return 0;
+nomem:
+    esg_authz_params_clear(out);
+    return ESP_ENOMEM;
+}
+
 void esg_authz_params_clear(esg_authz_params *p)
 {
 #define FREE(member, form_name, json_name) free(p->member);
@@ -473,9 +513,9 @@ int esg_authz_build(const esg_authz_params *p, const esg_client *client, esg_txn
                 0);
         goto fail;
     }
-    if (client->require_par) {
+    if ((client->require_par || S->require_par) && !p->pushed) {
         set_err(err, "invalid_request", "invalid_request",
-                "this client must use pushed authorization requests", 0);
+                "authorization requests must be pushed (PAR) first", 0);
         goto fail;
     }
     if ((p->state && !esg_utf8_valid(p->state, strlen(p->state))) ||

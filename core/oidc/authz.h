@@ -22,6 +22,7 @@ typedef struct esg_authz_params {
     char *client_id, *redirect_uri, *response_type, *scope, *state, *nonce, *prompt, *display,
         *max_age, *acr_values, *claims, *claims_locales, *ui_locales, *code_challenge,
         *code_challenge_method, *id_token_hint, *login_hint, *response_mode, *request, *request_uri;
+    int pushed; /* 1: taken from a pushed authorization request (RFC 9126) */
 } esg_authz_params;
 
 /* Why a request was refused. Strings are static. */
@@ -40,6 +41,16 @@ int esg_authz_params_from_form(const esg_form *form, esg_authz_params *out);
  * ESP_ENOMEM.
  */
 int esg_authz_params_from_json(const json_t *request, esg_authz_params *out, esg_authz_error *err);
+/*
+ * A pushed request's parameters as stored until its request_uri is used: a new JSON object of
+ * the present parameters by their /authorize names (all strings), or NULL without memory.
+ */
+json_t *esg_authz_params_to_stored(const esg_authz_params *p);
+/*
+ * Reads parameters stored by esg_authz_params_to_stored() (borrowed) and marks them pushed.
+ * Returns 0, ESP_EINVAL (not such an object) or ESP_ENOMEM.
+ */
+int esg_authz_params_from_stored(const json_t *stored, esg_authz_params *out);
 /* Frees the strings of `p` (not `p` itself). */
 void esg_authz_params_clear(esg_authz_params *p);
 

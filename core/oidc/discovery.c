@@ -89,6 +89,23 @@ static int oidc_contrib(const esg_discovery_input *in, json_t *openid, json_t *o
     return 0;
 }
 
+/* Pushed authorization requests (RFC 9126 §5): both documents. */
+static int par_contrib(const esg_discovery_input *in, json_t *openid, json_t *oauth)
+{
+    (void)in;
+    const esg_oidc_settings *S = esg_oidc();
+    if (S == NULL)
+        return 0;
+    json_t *par = json_pack("{s:s,s:b}", "pushed_authorization_request_endpoint", S->par_endpoint,
+                            "require_pushed_authorization_requests", S->require_par);
+    if (par == NULL)
+        return ESP_ENOMEM;
+    json_object_update(oauth, par);
+    json_object_update(openid, par);
+    json_decref(par);
+    return 0;
+}
+
 /*
  * Contributions in the order their members should appear. Protocol modules (authorization,
  * token, userinfo, PAR, OpenID4VCI) append their function here when they land.
@@ -96,6 +113,7 @@ static int oidc_contrib(const esg_discovery_input *in, json_t *openid, json_t *o
 static const esg_discovery_contrib_fn contributions[] = {
     core_contrib,
     oidc_contrib,
+    par_contrib,
 };
 
 /* The issuer must be an https (or, for local use, http) URL without query or fragment

@@ -12,6 +12,7 @@
 #include "jose/jwt.h"
 #include "keys/keys.h"
 #include "oauth/code.h"
+#include "oauth/par.h"
 #include "oidc/auth.h"
 #include "oidc/consent.h"
 #include "oidc/pages.h"
@@ -466,6 +467,36 @@ static void on_client(void *ud, int status, esg_client *client)
         fail_status(st, rc);
 }
 
+/*
+ * A pushed request (RFC 9126 §4): its parameters replace the ones of this request, of which only
+ * client_id counts, and it must be the client that pushed it. An unknown, expired, used or
+ * foreign request_uri gets the local error: no redirect URI can be trusted for it.
+ */
+static void on_pushed(void *ud, int status, const char *client_id, const json_t *params)
+{
+    start *st = ud;
+    esg_authz_error gone = {"invalid_request", "invalid_request",
+                            "the request_uri is unknown, expired or already used", 1};
+    if (status == ESP_ENOTFOUND || (status == 0 && strcmp(client_id, st->p.client_id) != 0)) {
+        fail_local(st, &gone);
+        return;
+    }
+    if (status != 0) {
+        esg_authz_error e = {"temporarily_unavailable", esg_status_esignet_error(status),
+                             "the sign-in service is temporarily unavailable", 1};
+        fail_local(st, &e);
+        return;
+    }
+    esg_authz_params_clear(&st->p);
+    int rc = esg_authz_params_from_stored(params, &st->p);
+    if (rc == 0)
+        rc = esg_clients_get(st->p.client_id, on_client, st);
+    if (rc != 0) {
+        esg_authz_error e = {"server_error", "unknown_error", "the request cannot be processed", 1};
+        fail_local(st, &e);
+    }
+}
+
 void esg_flow_start(esg_http_req *req, esg_authz_params *params, int api)
 {
     start *st = calloc(1, sizeof(*st));
@@ -482,9 +513,29 @@ void esg_flow_start(esg_http_req *req, esg_authz_params *params, int api)
     st->p = *params;
     memset(params, 0, sizeof(*params));
     const char *id = st->p.client_id;
-    int rc = id && *id ? esg_clients_get(id, on_client, st) : ESP_EINVAL;
-    if (rc != 0) {
+    if (id == NULL || *id == '\0') {
         esg_authz_error err = {"invalid_request", "invalid_client_id", "client_id is required", 1};
+        fail_local(st, &err);
+        return;
+    }
+    /* A request_uri of another form (a request object by reference, RFC 9101) is a normal
+     * request that esg_authz_build() refuses with request_uri_not_supported, to the relying
+     * party once its redirect URI is verified. */
+    if (st->p.request_uri == NULL ||
+        strncmp(st->p.request_uri, ESG_PAR_URI_PREFIX, sizeof(ESG_PAR_URI_PREFIX) - 1) != 0) {
+        if (esg_clients_get(id, on_client, st) != 0) {
+            esg_authz_error err = {"invalid_request", "invalid_client_id", "client_id is not valid",
+                                   1};
+            fail_local(st, &err);
+        }
+        return;
+    }
+    int rc = esg_par_take(st->p.request_uri, on_pushed, st);
+    if (rc != 0) {
+        esg_authz_error err = {"invalid_request", "invalid_request",
+                               rc == ESP_EINVAL ? "request_uri is not one this server issued"
+                                                : "the request cannot be processed",
+                               1};
         fail_local(st, &err);
     }
 }

@@ -116,8 +116,10 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     S.authorization_endpoint = join(cfg->issuer, "/authorize", "");
     S.token_endpoint = join(cfg->issuer, cfg->base_path, "/oauth/v2/token");
     S.userinfo_endpoint = join(cfg->issuer, cfg->base_path, "/oidc/userinfo");
+    S.par_endpoint = join(cfg->issuer, cfg->base_path, "/oauth/par");
     S.jwks_uri = join(cfg->issuer, "/.well-known/jwks.json", "");
-    if (!S.authorization_endpoint || !S.token_endpoint || !S.userinfo_endpoint || !S.jwks_uri)
+    if (!S.authorization_endpoint || !S.token_endpoint || !S.userinfo_endpoint || !S.jwks_uri ||
+        !S.par_endpoint)
         goto fail;
 
     S.identity_backend = str(o, "identity_backend");
@@ -132,12 +134,14 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
                    S.identity_backend);
     }
     S.require_pkce = json_is_true(json_object_get(o, "require_pkce"));
+    S.require_par = json_is_true(json_object_get(o, "require_pushed_authorization_requests"));
     S.userinfo_jwe_default = strcmp(str(o, "userinfo_response_type"), "JWE") == 0;
 
     const json_t *lt = json_object_get(o, "lifetimes");
     S.lifetimes.transaction = num(lt, "transaction");
     S.lifetimes.authenticated = num(lt, "authenticated");
     S.lifetimes.code = num(lt, "code");
+    S.lifetimes.pushed_request = num(lt, "pushed_request");
     S.lifetimes.id_token = num(lt, "id_token");
     S.lifetimes.access_token = num(lt, "access_token");
     S.lifetimes.session = num(lt, "session");
@@ -259,6 +263,7 @@ void esg_oidc_settings_free(void)
     free(S.authorization_endpoint);
     free(S.token_endpoint);
     free(S.userinfo_endpoint);
+    free(S.par_endpoint);
     free(S.jwks_uri);
     for (size_t i = 0; S.scopes != NULL && i < S.n_scopes; i++)
         free(S.scopes[i].claims);

@@ -50,16 +50,18 @@ typedef struct esg_oidc_settings {
     char *authorization_endpoint;
     char *token_endpoint;
     char *userinfo_endpoint;
+    char *par_endpoint; /* RFC 9126 pushed authorization requests */
     char *jwks_uri;
     const char *identity_backend; /* instance name */
     const char *token_signing_alg;
     int require_pkce;
+    int require_par; /* every client must use PAR */
     int userinfo_jwe_default;
     int secure_cookies; /* issuer is https, or http on a loopback host */
     int loopback_http;  /* issuer is http on a loopback host (development, the demo) */
     struct {
-        int64_t transaction, authenticated, code, id_token, access_token, session, replay_window,
-            client_assertion, clock_skew; /* milliseconds */
+        int64_t transaction, authenticated, code, pushed_request, id_token, access_token, session,
+            replay_window, client_assertion, clock_skew; /* milliseconds */
     } lifetimes;
     esg_oidc_scope *scopes;
     size_t n_scopes;

@@ -11,6 +11,7 @@
 #include "api/authorization_api.h"
 #include "api/clients_api.h"
 #include "http/response.h"
+#include "oauth/par.h"
 #include "oauth/token.h"
 #include "oidc/pages.h"
 #include "oidc/userinfo.h"
@@ -187,12 +188,15 @@ static const esg_route_def table[] = {
     {GET | POST, "/authorize", 0, esg_api_authorize, "authorize"},
     {GET, "/static/{file}", 0, esg_page_asset, "static"},
     {GET, "/static/i18n/{file}", 0, esg_page_asset, "static-i18n"},
+    {POST, "/oauth/par", 1, esg_oauth_par, "par"},
     {POST, "/oauth/v2/token", 1, esg_oauth_token, "token"},
     {GET | POST, "/oidc/userinfo", 1, esg_oidc_userinfo, "userinfo"},
     /* eSignet's browser authorization APIs (esignet.md §4). */
     {GET, "/csrf/token", 1, esg_api_csrf_token, "csrf-token"},
     {POST, "/authorization/v3/oauth-details", 1, esg_api_oauth_details, "oauth-details-v3"},
     {POST, "/authorization/v2/oauth-details", 1, esg_api_oauth_details, "oauth-details-v2"},
+    /* The same with {clientId, requestUri} of a pushed request (esignet.md §4.2). */
+    {POST, "/authorization/par-oauth-details", 1, esg_api_par_oauth_details, "par-oauth-details"},
     {POST, "/authorization/send-otp", 1, esg_api_send_otp, "send-otp"},
     {POST, "/authorization/v3/authenticate", 1, esg_api_authenticate, "authenticate-v3"},
     {POST, "/authorization/v2/authenticate", 1, esg_api_authenticate, "authenticate-v2"},

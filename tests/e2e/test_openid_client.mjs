@@ -86,7 +86,9 @@ async function makeClient(name, { sig = 'RSA', jwe = false, relyingPartyId } = {
 
 // One login through the browser: returns what the RP's callback received and the checks the RP
 // kept in its session.
-async function login(c, { extra = {}, scope = SCOPE } = {}) {
+// `pushed`: the parameters go to the PAR endpoint (RFC 9126) and the browser carries only
+// client_id and the request_uri.
+async function login(c, { extra = {}, scope = SCOPE, pushed = false } = {}) {
   const code_verifier = generators.codeVerifier();
   const checks = {
     state: generators.state(),
@@ -95,7 +97,7 @@ async function login(c, { extra = {}, scope = SCOPE } = {}) {
     response_type: 'code',
     ...(extra.max_age ? { max_age: Number(extra.max_age) } : {}),
   };
-  const authorizeUrl = c.client.authorizationUrl({
+  const params = {
     scope,
     state: checks.state,
     nonce: checks.nonce,
@@ -103,7 +105,12 @@ async function login(c, { extra = {}, scope = SCOPE } = {}) {
     code_challenge_method: 'S256',
     acr_values: ACR,
     ...extra,
-  });
+  };
+  let par = null;
+  if (pushed) par = await c.client.pushedAuthorizationRequest(params);
+  const authorizeUrl = par
+    ? c.client.authorizationUrl({ request_uri: par.request_uri })
+    : c.client.authorizationUrl(params);
   const browser = new Browser();
   const ui = new EsignetUi(browser, op.apiBase);
   let flow;
@@ -117,7 +124,7 @@ async function login(c, { extra = {}, scope = SCOPE } = {}) {
   assert.equal(landed.status, 200, `the browser did not reach the RP callback:\n${browser.describe(3)}`);
   const got = cb.last(new URL(c.redirectUri).pathname);
   assert.ok(got, 'the callback server saw no request');
-  return { authorizeUrl, flow, browser, checks, callbackUrl: got.url, params: c.client.callbackParams(got.url) };
+  return { authorizeUrl, par, flow, browser, checks, callbackUrl: got.url, params: c.client.callbackParams(got.url) };
 }
 
 // client.callback with the esignetd log appended to any failure.
@@ -223,6 +230,23 @@ describe('openid-client relying party', () => {
     const ui = await c.client.userinfo(ts); // decrypts with the client's key, verifies the inner JWS
     assert.equal(ui.sub, ts.claims().sub);
     assertDemoClaims(ui, DEMO_CLAIMS, 'JWE userinfo');
+  });
+
+  test('pushed authorization request (RFC 9126): openid-client pushes, the browser carries the request_uri', async () => {
+    const c = clients.rsa;
+    assert.equal(issuer.metadata.pushed_authorization_request_endpoint,
+      `${op.issuer}/v1/esignet/oauth/par`);
+    const l = await login(c, { pushed: true });
+    assert.match(l.par.request_uri, /^urn:ietf:params:oauth:request_uri:[A-Za-z0-9_-]{43}$/);
+    assert.ok(l.par.expires_in > 0);
+    const sent = new URL(l.authorizeUrl).searchParams;
+    assert.equal(sent.get('request_uri'), l.par.request_uri);
+    assert.equal(sent.get('nonce'), null, 'the nonce travelled through the browser');
+    assert.equal(l.params.state, l.checks.state);
+    const ts = await callback(c, l);
+    assert.equal(ts.claims().nonce, l.checks.nonce);
+    const ui = await c.client.userinfo(ts);
+    assert.equal(ui.sub, ts.claims().sub);
   });
 
   test('pairwise subject: another relying party sees another sub', async (t) => {

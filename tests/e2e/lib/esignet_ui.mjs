@@ -106,9 +106,16 @@ export class EsignetUi {
 
   // POST /authorization/v3/oauth-details with the /authorize parameters. Returns the transaction:
   // {transactionId, hash, details (the response), request}.
+  // A pushed request (RFC 9126) goes to par-oauth-details with {clientId, requestUri}, as the
+  // UI does when /authorize carries a request_uri (esignet.md §4.2).
   async oauthDetails(authorizeUrl) {
-    const request = oauthDetailsRequest(authorizeUrl);
-    const { res, response } = await this.post('oauth-details', '/authorization/v3/oauth-details', request);
+    const q = new URL(authorizeUrl).searchParams;
+    const pushed = q.get('request_uri') !== null;
+    const request = pushed
+      ? { clientId: q.get('client_id'), requestUri: q.get('request_uri') }
+      : oauthDetailsRequest(authorizeUrl);
+    const path = pushed ? '/authorization/par-oauth-details' : '/authorization/v3/oauth-details';
+    const { res, response } = await this.post('oauth-details', path, request);
     if (typeof response.transactionId !== 'string' || !response.transactionId) {
       throw new EsignetApiError('oauth-details', res, 'no transactionId');
     }
