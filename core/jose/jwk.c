@@ -468,6 +468,15 @@ static int import_params(const json_t *jwk, esg_jwk *k, const char **reason)
     return 0;
 }
 
+int esg_jwk_json_has_private(const json_t *jwk)
+{
+    for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
+        if (json_object_get(jwk, private_members[i]) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
 static int import_key(const json_t *jwk, unsigned flags, esg_jwk **out, const char **reason,
                       int *unsupported)
 {
@@ -496,10 +505,7 @@ static int import_key(const json_t *jwk, unsigned flags, esg_jwk **out, const ch
         rc = jose_fail(reason, "unsupported kty", ESP_EINVAL);
         goto done;
     }
-    for (size_t i = 0; i < sizeof(private_members) / sizeof(private_members[0]); i++) {
-        if (json_object_get(jwk, private_members[i]) != NULL)
-            priv = 1;
-    }
+    priv = esg_jwk_json_has_private(jwk);
     if (flags & ESG_JWK_REQUIRE_PRIVATE)
         flags |= ESG_JWK_ALLOW_PRIVATE;
     if (priv && !(flags & ESG_JWK_ALLOW_PRIVATE)) {

@@ -87,6 +87,14 @@ int esg_jwk_import_json(const char *text, size_t n, unsigned flags, esg_jwk **ou
                         const char **reason);
 
 /*
+ * 1 when the JWK object `jwk` (borrowed) carries any private member of any key type ("d", "p",
+ * "q", "dp", "dq", "qi", "oth", or "k" of a symmetric key), whether or not the rest of it is a
+ * valid key; 0 otherwise, also for a non-object. For callers that must refuse private material
+ * before anything else, such as a DPoP proof's "jwk" header (RFC 9449 §4.3).
+ */
+int esg_jwk_json_has_private(const json_t *jwk);
+
+/*
  * Wraps an existing key, taking a new reference to it (the caller keeps its own). The key has no
  * kid, alg, use or key_ops. Returns 0, ESP_EINVAL (unsupported type or curve, RSA below 2048
  * bits) or ESP_ENOMEM.

@@ -17,21 +17,13 @@ static EVP_PKEY *rsa, *p256, *p384, *ed, *rsa_other;
 static int setup(void **state)
 {
     (void)state;
-    if (esg_jwk_generate("RSA-2048", &rsa) != 0 || esg_jwk_generate("RSA-2048", &rsa_other) != 0 ||
-        esg_jwk_generate("P-256", &p256) != 0 || esg_jwk_generate("P-384", &p384) != 0 ||
-        esg_jwk_generate("Ed25519", &ed) != 0)
-        return -1;
-    return 0;
+    return tj_keys_generate(&rsa, &rsa_other, &p256, &p384, &ed);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    EVP_PKEY_free(rsa);
-    EVP_PKEY_free(rsa_other);
-    EVP_PKEY_free(p256);
-    EVP_PKEY_free(p384);
-    EVP_PKEY_free(ed);
+    tj_keys_free(rsa, rsa_other, p256, p384, ed);
     return 0;
 }
 
@@ -448,6 +440,7 @@ static void jwk_strictness(void **state)
     assert_true(esg_jwk_is_private(whole));
     assert_int_equal(esg_jwk_export(whole, ESG_JWK_EXPORT_PRIVATE, &priv), 0);
     /* Private members where a public key is expected. */
+    assert_true(esg_jwk_json_has_private(priv));
     assert_int_equal(esg_jwk_import(priv, 0, &k, &why), ESP_EINVAL);
     assert_string_equal(why, "private key members where a public key is expected");
     assert_int_equal(esg_jwk_import(priv, ESG_JWK_ALLOW_PRIVATE, &k, NULL), 0);
@@ -462,6 +455,21 @@ static void jwk_strictness(void **state)
     assert_int_equal(esg_jwk_export(ow, ESG_JWK_EXPORT_PRIVATE, &other), 0);
     json_object_set(priv, "d", json_object_get(other, "d"));
     assert_int_equal(esg_jwk_import(priv, ESG_JWK_ALLOW_PRIVATE, &k, &why), ESP_EINVAL);
+    /* Any private member counts, whatever the rest of the object; a public key has none. */
+    json_t *pub = NULL;
+    assert_int_equal(esg_jwk_export(whole, 0, &pub), 0);
+    assert_false(esg_jwk_json_has_private(pub));
+    static const char *const members[] = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"};
+    for (size_t i = 0; i < sizeof(members) / sizeof(members[0]); i++) {
+        json_t *o = json_pack("{s:s,s:s}", "kty", "XYZ", members[i], "AAAA");
+        assert_true(esg_jwk_json_has_private(o));
+        json_decref(o);
+    }
+    json_t *str = json_string("d");
+    assert_false(esg_jwk_json_has_private(str));
+    assert_false(esg_jwk_json_has_private(NULL));
+    json_decref(str);
+    json_decref(pub);
     /* Unknown and symmetric kty, missing members, wrong types. */
     static const char *const bad[] = {
         "{\"kty\":\"oct\",\"k\":\"AAAA\"}",

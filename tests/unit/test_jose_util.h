@@ -69,6 +69,30 @@ static inline esg_jwk *tj_jwk(const char *name, unsigned flags)
     return k;
 }
 
+/*
+ * The keys the JOSE tests sign with, generated in a group setup: two RSA-2048 keys, P-256, P-384
+ * and Ed25519. Returns 0, or -1 so that the setup fails the group.
+ */
+static inline int tj_keys_generate(EVP_PKEY **rsa, EVP_PKEY **rsa_other, EVP_PKEY **p256,
+                                   EVP_PKEY **p384, EVP_PKEY **ed)
+{
+    if (esg_jwk_generate("RSA-2048", rsa) != 0 || esg_jwk_generate("RSA-2048", rsa_other) != 0 ||
+        esg_jwk_generate("P-256", p256) != 0 || esg_jwk_generate("P-384", p384) != 0 ||
+        esg_jwk_generate("Ed25519", ed) != 0)
+        return -1;
+    return 0;
+}
+
+static inline void tj_keys_free(EVP_PKEY *rsa, EVP_PKEY *rsa_other, EVP_PKEY *p256, EVP_PKEY *p384,
+                                EVP_PKEY *ed)
+{
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(rsa_other);
+    EVP_PKEY_free(p256);
+    EVP_PKEY_free(p384);
+    EVP_PKEY_free(ed);
+}
+
 /* Start and length of part `i` of a compact token. */
 static inline void tj_part(const char *tok, int i, const char **p, size_t *n)
 {
