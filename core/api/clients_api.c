@@ -505,19 +505,8 @@ static int additional_ok(json_t *v)
 
 static int check_additional(api_ctx *ctx, const rule *r, json_t *v, json_t **out)
 {
-    /* DPoP is not offered yet: a client that requires it would get bearer tokens it asked not
-     * to get. The flag is refused until it can be honoured. */
-    static const char *const unoffered[] = {"dpop_bound_access_tokens"};
     if (!additional_ok(v))
         return fail(ctx, r);
-    for (size_t i = 0; i < sizeof(unoffered) / sizeof(unoffered[0]); i++) {
-        if (json_is_true(json_object_get(v, unoffered[i]))) {
-            char field[96];
-            snprintf(field, sizeof(field), "additionalConfig.%s", unoffered[i]);
-            add_error(ctx, field, r->code);
-            return -1;
-        }
-    }
     *out = json_incref(v);
     return 0;
 }

@@ -49,6 +49,10 @@ static const esp_option lifetime_options[] = {
     OPTION(.key = "client_assertion", .type = ESP_OPT_DURATION, .default_text = "5m", .min = 10000,
            .max = DAY_MS,
            .help = "Longest lifetime (exp - iat) accepted for a private_key_jwt assertion."),
+    OPTION(.key = "dpop_proof", .type = ESP_OPT_DURATION, .default_text = "2m", .min = 10000,
+           .max = 600000,
+           .help = "How old a DPoP proof's iat may be (RFC 9449 §11.1); its jti is remembered "
+                   "that long plus twice clock_skew."),
     OPTION(.key = "clock_skew", .type = ESP_OPT_DURATION, .default_text = "10s", .min = 0,
            .max = 300000, .help = "Leeway when checking exp, nbf and iat of incoming JWTs."),
     OPTIONS_END,

@@ -9,6 +9,7 @@
 #include "http/form.h"
 #include "http/response.h"
 #include "oauth/client_auth.h"
+#include "oauth/dpop_request.h"
 #include "oauth/errors.h"
 #include "oidc/authz.h"
 #include "oidc/settings.h"
@@ -24,7 +25,8 @@ typedef struct par {
     esg_form form;
     const char *audiences[4];
     char id[ID_LEN + 1];
-    int64_t expires_in; /* seconds */
+    char dpop_jkt[ESG_JWK_THUMBPRINT_LEN + 1]; /* of the request's DPoP proof, "" without one */
+    int64_t expires_in;                        /* seconds */
 } par;
 
 static void par_free(par *p)
@@ -96,6 +98,23 @@ static void on_client_auth(void *ud, int status, esg_client *client, const char 
         return;
     }
     ap.pushed = 1;
+    /* RFC 9449 §10: a DPoP proof binds the code to its key; a dpop_jkt sent with it must name
+     * the same key. */
+    if (p->dpop_jkt[0] != '\0') {
+        if (ap.dpop_jkt != NULL && strcmp(ap.dpop_jkt, p->dpop_jkt) != 0) {
+            esg_authz_params_clear(&ap);
+            esg_client_unref(client);
+            fail(p, 400, "invalid_dpop_proof", "dpop_jkt is not the DPoP proof's key");
+            return;
+        }
+        free(ap.dpop_jkt);
+        if ((ap.dpop_jkt = strdup(p->dpop_jkt)) == NULL) {
+            esg_authz_params_clear(&ap);
+            esg_client_unref(client);
+            fail_status(p, ESP_ENOMEM);
+            return;
+        }
+    }
     rc = esg_authz_check_client(&ap, client, &err);
     if (rc == 0)
         rc = esg_authz_build(&ap, client, &t, &err);
@@ -125,6 +144,30 @@ static void on_client_auth(void *ud, int status, esg_client *client, const char 
         fail_status(p, rc);
 }
 
+static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res)
+{
+    par *p = ud;
+    if (status == ESP_EINVAL) {
+        fail(p, 400, esg_dpop_error_code(res->error), res->reason);
+        return;
+    }
+    if (status != 0) {
+        fail_status(p, status);
+        return;
+    }
+    if (present)
+        snprintf(p->dpop_jkt, sizeof(p->dpop_jkt), "%s", res->jkt);
+    /* RFC 9126 §2: the PAR endpoint's URL is the audience; eSignet also accepts the token
+     * endpoint's and the issuer. */
+    const esg_oidc_settings *S = esg_oidc();
+    p->audiences[0] = S->par_endpoint;
+    p->audiences[1] = S->token_endpoint;
+    p->audiences[2] = S->issuer;
+    p->audiences[3] = NULL;
+    if (esg_client_auth(&p->form, p->audiences, on_client_auth, p) != 0)
+        fail_status(p, ESP_ENOMEM);
+}
+
 void esg_oauth_par(esg_http_req *req, void *data)
 {
     (void)data;
@@ -143,14 +186,7 @@ void esg_oauth_par(esg_http_req *req, void *data)
         fail(p, 400, "invalid_request", "request_uri cannot be pushed");
         return;
     }
-    /* RFC 9126 §2: the PAR endpoint's URL is the audience; eSignet also accepts the token
-     * endpoint's and the issuer. */
-    const esg_oidc_settings *S = esg_oidc();
-    p->audiences[0] = S->par_endpoint;
-    p->audiences[1] = S->token_endpoint;
-    p->audiences[2] = S->issuer;
-    p->audiences[3] = NULL;
-    if (esg_client_auth(&p->form, p->audiences, on_client_auth, p) != 0)
+    if (esg_dpop_request_check(req, esg_oidc()->par_endpoint, NULL, NULL, on_dpop, p) != 0)
         fail_status(p, ESP_ENOMEM);
 }
 

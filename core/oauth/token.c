@@ -14,6 +14,7 @@
 #include "oauth/client_auth.h"
 #include "oauth/clients.h"
 #include "oauth/code.h"
+#include "oauth/dpop_request.h"
 #include "oauth/errors.h"
 #include "oidc/auth.h"
 #include "oidc/settings.h"
@@ -41,6 +42,7 @@ typedef struct tok {
     char *id_token;
     char id_alg[16];
     json_t *scope;
+    char dpop_jkt[ESG_JWK_THUMBPRINT_LEN + 1]; /* the DPoP key the tokens are bound to, or "" */
     int64_t now;
     int64_t id_life, at_life; /* seconds the ID and access tokens live */
 } tok;
@@ -97,9 +99,10 @@ static void respond(tok *t)
         esg_buf_puts(&sb, json_string_value(v));
     }
     scope = esg_buf_steal(&sb, NULL);
-    json_t *body = json_pack("{s:s,s:s,s:I,s:s,s:s}", "access_token", t->access_token, "token_type",
-                             "Bearer", "expires_in", (json_int_t)t->at_life, "id_token",
-                             t->id_token, "scope", scope ? scope : "");
+    json_t *body =
+        json_pack("{s:s,s:s,s:I,s:s,s:s}", "access_token", t->access_token, "token_type",
+                  t->dpop_jkt[0] ? "DPoP" : "Bearer", "expires_in", (json_int_t)t->at_life,
+                  "id_token", t->id_token, "scope", scope ? scope : "");
     free(scope);
     esg_http_resp_header(t->req, "Pragma", "no-cache");
     esg_http_respond_json(t->req, 200, body);
@@ -186,10 +189,11 @@ static void on_at_stored(void *ud, int status, json_t *doc)
 /* Userinfo answers from this entry for as long as the access token lives. */
 static void store_access(tok *t)
 {
-    json_t *entry = json_pack(
-        "{s:s,s:s,s:o,s:s,s:I,s:s?}", "client_id", t->txn->client_id, "sub", t->txn->subject,
-        "claims", t->kyc_claims ? json_incref(t->kyc_claims) : json_object(), "code", t->code_hash,
-        "exp", (json_int_t)(t->now + t->at_life), "signed_kyc", t->signed_kyc);
+    json_t *entry = json_pack("{s:s,s:s,s:o,s:s,s:I,s:s?,s:s?}", "client_id", t->txn->client_id,
+                              "sub", t->txn->subject, "claims",
+                              t->kyc_claims ? json_incref(t->kyc_claims) : json_object(), "code",
+                              t->code_hash, "exp", (json_int_t)(t->now + t->at_life), "signed_kyc",
+                              t->signed_kyc, "jkt", t->dpop_jkt[0] ? t->dpop_jkt : NULL);
     int rc = entry ? esg_kv_json_put("at", t->at_key, entry, t->at_life * 1000, ESP_KV_SET,
                                      on_at_stored, t)
                    : ESP_ENOMEM;
@@ -303,6 +307,12 @@ static void sign_access_token(tok *t)
                   (json_int_t)(t->now + t->at_life), "jti", jti, "scope", sb.data ? sb.data : "",
                   "auth_time", (json_int_t)x->auth_time);
     esg_buf_free(&sb);
+    /* RFC 9449 §6.1: a DPoP-bound token names its key. */
+    if (claims != NULL && t->dpop_jkt[0] != '\0' &&
+        json_object_set_new(claims, "cnf", json_pack("{s:s}", "jkt", t->dpop_jkt)) != 0) {
+        json_decref(claims);
+        claims = NULL;
+    }
     int rc = claims ? esg_keys_sign_jwt(S->token_signing_alg, "at+jwt", claims, on_at_signed, t)
                     : ESP_ENOMEM;
     json_decref(claims);
@@ -413,6 +423,31 @@ static void exchange(tok *t)
  * The code.
  */
 
+/*
+ * DPoP (RFC 9449 §5): a proof binds the tokens to its key. A code bound to a key at the
+ * authorization request (dpop_jkt) needs a proof with that key, and a client registered with
+ * dpop_bound_access_tokens needs a proof at all.
+ */
+static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res)
+{
+    tok *t = ud;
+    if (status == ESP_EINVAL) {
+        fail(t, 400, esg_dpop_error_code(res->error), res->reason);
+        return;
+    }
+    if (status != 0) {
+        fail_status(t, status);
+        return;
+    }
+    if (!present && (t->txn->dpop_jkt != NULL || t->client->dpop_bound)) {
+        fail(t, 400, "invalid_dpop_proof", "a DPoP proof is required");
+        return;
+    }
+    if (present)
+        snprintf(t->dpop_jkt, sizeof(t->dpop_jkt), "%s", res->jkt);
+    exchange(t);
+}
+
 /* RFC 7636 §4.1: 43 to 128 characters of [A-Za-z0-9-._~]. */
 static int verifier_ok(const char *v)
 {
@@ -488,7 +523,9 @@ static void check_code(tok *t)
         fail(t, 400, "invalid_grant", "the consent behind this code has expired");
         return;
     }
-    exchange(t);
+    if (esg_dpop_request_check(t->req, esg_oidc()->token_endpoint, NULL, x->dpop_jkt, on_dpop, t) !=
+        0)
+        fail_status(t, ESP_ENOMEM);
 }
 
 static void on_reuse_revoked(void *ud, int status, json_t *doc)

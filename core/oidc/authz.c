@@ -40,7 +40,8 @@
     X(login_hint, "login_hint", "loginHint")                                                       \
     X(response_mode, "response_mode", "responseMode")                                              \
     X(request, "request", "request")                                                               \
-    X(request_uri, "request_uri", "requestUri")
+    X(request_uri, "request_uri", "requestUri")                                                    \
+    X(dpop_jkt, "dpop_jkt", "dpopJkt")
 
 static void set_err(esg_authz_error *err, const char *oauth, const char *esignet, const char *desc,
                     int fatal)
@@ -619,6 +620,12 @@ int esg_authz_build(const esg_authz_params *p, const esg_client *client, esg_txn
                 0);
         goto fail;
     }
+    /* RFC 9449 §10: the thumbprint of the DPoP key the code will be bound to. */
+    if (p->dpop_jkt != NULL && !is_b64url(p->dpop_jkt, 43)) {
+        set_err(err, "invalid_request", "invalid_request",
+                "dpop_jkt must be a base64url SHA-256 JWK thumbprint", 0);
+        goto fail;
+    }
     if (split(p->claims_locales, &t->claims_locales) != 0 ||
         split(p->ui_locales, &t->ui_locales) != 0) {
         set_err(err, "invalid_request", "invalid_request", "locales are malformed", 0);
@@ -631,6 +638,7 @@ int esg_authz_build(const esg_authz_params *p, const esg_client *client, esg_txn
         (p->nonce && (t->nonce = strdup(p->nonce)) == NULL) ||
         (p->code_challenge && (t->code_challenge = strdup(p->code_challenge)) == NULL) ||
         (p->login_hint && (t->login_hint = strdup(p->login_hint)) == NULL) ||
+        (p->dpop_jkt && (t->dpop_jkt = strdup(p->dpop_jkt)) == NULL) ||
         (t->client_name = strdup(client_name_for(client, t->ui_locales))) == NULL) {
         rc = ESP_ENOMEM;
         goto fail;

@@ -21,7 +21,8 @@
 typedef struct esg_authz_params {
     char *client_id, *redirect_uri, *response_type, *scope, *state, *nonce, *prompt, *display,
         *max_age, *acr_values, *claims, *claims_locales, *ui_locales, *code_challenge,
-        *code_challenge_method, *id_token_hint, *login_hint, *response_mode, *request, *request_uri;
+        *code_challenge_method, *id_token_hint, *login_hint, *response_mode, *request, *request_uri,
+        *dpop_jkt;
     int pushed; /* 1: taken from a pushed authorization request (RFC 9126) */
 } esg_authz_params;
 

@@ -89,15 +89,17 @@ static int oidc_contrib(const esg_discovery_input *in, json_t *openid, json_t *o
     return 0;
 }
 
-/* Pushed authorization requests (RFC 9126 §5): both documents. */
+/* Pushed authorization requests (RFC 9126 §5) and DPoP (RFC 9449 §5.1): both documents. */
 static int par_contrib(const esg_discovery_input *in, json_t *openid, json_t *oauth)
 {
     (void)in;
     const esg_oidc_settings *S = esg_oidc();
     if (S == NULL)
         return 0;
-    json_t *par = json_pack("{s:s,s:b}", "pushed_authorization_request_endpoint", S->par_endpoint,
-                            "require_pushed_authorization_requests", S->require_par);
+    json_t *par =
+        json_pack("{s:s,s:b,s:[sss]}", "pushed_authorization_request_endpoint", S->par_endpoint,
+                  "require_pushed_authorization_requests", S->require_par,
+                  "dpop_signing_alg_values_supported", "RS256", "PS256", "ES256");
     if (par == NULL)
         return ESP_ENOMEM;
     json_object_update(oauth, par);

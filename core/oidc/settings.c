@@ -147,6 +147,7 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     S.lifetimes.session = num(lt, "session");
     S.lifetimes.replay_window = num(lt, "replay_window");
     S.lifetimes.client_assertion = num(lt, "client_assertion");
+    S.lifetimes.dpop_proof = num(lt, "dpop_proof");
     S.lifetimes.clock_skew = num(lt, "clock_skew");
 
     const json_t *scopes = json_object_get(o, "scopes");

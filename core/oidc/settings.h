@@ -61,7 +61,7 @@ typedef struct esg_oidc_settings {
     int loopback_http;  /* issuer is http on a loopback host (development, the demo) */
     struct {
         int64_t transaction, authenticated, code, pushed_request, id_token, access_token, session,
-            replay_window, client_assertion, clock_skew; /* milliseconds */
+            replay_window, client_assertion, dpop_proof, clock_skew; /* milliseconds */
     } lifetimes;
     esg_oidc_scope *scopes;
     size_t n_scopes;

@@ -31,7 +31,7 @@ void esg_txn_free(esg_txn *t)
                         &t->state_param,   &t->nonce,        &t->code_challenge,
                         &t->login_hint,    &t->hint_subject, &t->oauth_details_hash,
                         &t->individual_id, &t->subject,      &t->kyc_token,
-                        &t->client_name};
+                        &t->client_name,   &t->dpop_jkt};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         free(*strings[i]);
     json_t *values[] = {t->scopes,         t->authorize_scopes, t->claims,
@@ -77,6 +77,7 @@ static const struct str_field str_fields[] = {
     SF("code_challenge", code_challenge),
     SF("login_hint", login_hint),
     SF("client_name", client_name),
+    SF("dpop_jkt", dpop_jkt),
     SF("hint_subject", hint_subject),
     SF("oauth_details_hash", oauth_details_hash),
     SF("individual_id", individual_id),

@@ -44,6 +44,7 @@ typedef struct esg_txn {
     char *code_challenge; /* S256 challenge; NULL when the request had none */
     char *login_hint;
     char *client_name;        /* the client's name in the user's language, for messages */
+    char *dpop_jkt;           /* DPoP key the code is bound to (RFC 9449 §10); may be NULL */
     char *hint_subject;       /* `sub` of a verified id_token_hint */
     unsigned prompt;          /* enum esg_prompt bits */
     int64_t max_age;          /* seconds, -1 when absent */

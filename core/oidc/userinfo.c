@@ -4,7 +4,9 @@
  * (application/jwt) or, for clients that registered an encryption key and ask for it, a signed
  * then encrypted nested JWT (RSA-OAEP-256 + A256GCM). Access tokens come in the Authorization
  * header or, for POST, the form body (RFC 6750 §2.1, §2.2), never both; a missing, bad, expired
- * or revoked token gets 401 with WWW-Authenticate (RFC 6750 §3).
+ * or revoked token gets 401 with WWW-Authenticate (RFC 6750 §3). A DPoP-bound token (RFC 9449
+ * §7) comes as `Authorization: DPoP <token>` with a proof of its key over this request, and is
+ * refused as a bearer token.
  */
 #include "oidc/userinfo.h"
 
@@ -22,6 +24,7 @@
 #include "jose/jwt.h"
 #include "keys/keys.h"
 #include "oauth/clients.h"
+#include "oauth/dpop_request.h"
 #include "oauth/token.h"
 #include "oidc/settings.h"
 #include "store/kv_json.h"
@@ -35,6 +38,7 @@
 
 typedef struct ui {
     esg_http_req *req;
+    int dpop; /* the token came with the DPoP scheme */
     char *token;
     json_t *claims; /* of the access token */
     json_t *entry;  /* the token's entry in the store */
@@ -50,15 +54,21 @@ static void ui_free(ui *u)
     free(u);
 }
 
-/* RFC 6750 §3: `error` NULL for a request without any token (then no error code is sent). */
-static void unauthorized(esg_http_req *req, const char *error, const char *description)
+/*
+ * RFC 6750 §3 (RFC 9449 §7.1 for `dpop`): `error` NULL for a request without any token (then no
+ * error code is sent).
+ */
+static void challenge(esg_http_req *req, int dpop, const char *error, const char *description)
 {
-    char header[256];
+    char header[320];
+    const char *scheme = dpop ? "DPoP" : "Bearer";
+    const char *algs = dpop ? ", algs=\"" ESG_DPOP_ALGS_TEXT "\"" : "";
     if (error == NULL)
-        snprintf(header, sizeof(header), "Bearer");
+        snprintf(header, sizeof(header), "%s%s", scheme,
+                 dpop ? " algs=\"" ESG_DPOP_ALGS_TEXT "\"" : "");
     else
-        snprintf(header, sizeof(header), "Bearer error=\"%s\", error_description=\"%s\"", error,
-                 description);
+        snprintf(header, sizeof(header), "%s error=\"%s\", error_description=\"%s\"%s", scheme,
+                 error, description, algs);
     esg_http_resp_header(req, "WWW-Authenticate", header);
     if (error == NULL)
         esg_http_respond_empty(req, 401);
@@ -66,9 +76,14 @@ static void unauthorized(esg_http_req *req, const char *error, const char *descr
         esg_http_respond_error(req, 401, error, description);
 }
 
+static void unauthorized(esg_http_req *req, const char *error, const char *description)
+{
+    challenge(req, 0, error, description);
+}
+
 static void fail(ui *u, const char *error, const char *description)
 {
-    unauthorized(u->req, error, description);
+    challenge(u->req, u->dpop, error, description);
     ui_free(u);
 }
 
@@ -158,6 +173,28 @@ static void on_client(void *ud, int status, esg_client *client)
         on_signed(u, rc, NULL, 0);
 }
 
+static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res)
+{
+    ui *u = ud;
+    if (status == ESP_EINVAL) {
+        fail(u, esg_dpop_error_code(res->error), res->reason);
+        return;
+    }
+    if (status != 0) {
+        esg_logf(ESP_LOG_WARN, "oidc.userinfo_store", "%s", esg_strerror(status));
+        esg_http_respond_error(u->req, 503, "temporarily_unavailable", NULL);
+        ui_free(u);
+        return;
+    }
+    if (!present) {
+        fail(u, "invalid_dpop_proof", "a DPoP proof is required");
+        return;
+    }
+    const char *client_id = json_string_value(json_object_get(u->entry, "client_id"));
+    if (esg_clients_get(client_id, on_client, u) != 0)
+        fail(u, "invalid_token", "the access token is not valid");
+}
+
 static void on_entry(void *ud, int status, json_t *doc)
 {
     ui *u = ud;
@@ -180,19 +217,41 @@ static void on_entry(void *ud, int status, json_t *doc)
         fail(u, "invalid_token", "the access token is not valid");
         return;
     }
+    /* RFC 9449 §7.1, §7.2: a bound token only with the DPoP scheme and a proof of its key; an
+     * unbound one only as a bearer token. */
+    const char *jkt = json_string_value(json_object_get(doc, "jkt"));
+    if (jkt != NULL && !u->dpop) {
+        u->dpop = 1; /* the challenge names the scheme the token needs */
+        fail(u, "invalid_token", "the access token is bound to a DPoP key");
+        return;
+    }
+    if (jkt == NULL && u->dpop) {
+        fail(u, "invalid_token", "the access token is not bound to a DPoP key");
+        return;
+    }
+    if (jkt != NULL) {
+        if (esg_dpop_request_check(u->req, esg_oidc()->userinfo_endpoint, u->token, jkt, on_dpop,
+                                   u) != 0)
+            fail(u, "invalid_token", "the access token is not valid");
+        return;
+    }
     int rc = esg_clients_get(client_id, on_client, u);
     if (rc != 0)
         fail(u, "invalid_token", "the access token is not valid");
 }
 
-/* Finds the access token: the Authorization header or the form body, exactly one of them. */
-static int find_token(esg_http_req *req, char **out, const char **error)
+/*
+ * Finds the access token: the Authorization header (Bearer or DPoP; *dpop says which) or the
+ * form body, exactly one of them.
+ */
+static int find_token(esg_http_req *req, char **out, const char **error, int *dpop)
 {
     esp_str auth;
     int have_header = 0;
     *out = NULL;
     *error = NULL;
-    int rc = esg_http_req_auth(req, "Bearer", &auth);
+    *dpop = esg_http_req_auth(req, "DPoP", &auth) == 0;
+    int rc = *dpop ? 0 : esg_http_req_auth(req, "Bearer", &auth);
     if (rc == ESP_EINVAL) {
         /* Several headers, another scheme or credentials that are not a token68. */
         *error = "invalid_request";
@@ -238,7 +297,8 @@ void esg_oidc_userinfo(esg_http_req *req, void *data)
     const esg_oidc_settings *S = esg_oidc();
     char *token = NULL;
     const char *error = NULL;
-    int rc = find_token(req, &token, &error);
+    int dpop = 0;
+    int rc = find_token(req, &token, &error, &dpop);
     if (rc == ESP_ENOTFOUND) {
         unauthorized(req, NULL, NULL);
         return;
@@ -260,6 +320,7 @@ void esg_oidc_userinfo(esg_http_req *req, void *data)
         return;
     }
     u->req = req;
+    u->dpop = dpop;
     u->token = token;
     esg_jws jws = ESG_JWS_INIT;
     const char *why = NULL;

@@ -152,7 +152,7 @@ class Client:
             del claims[k]
         return self.sign(claims)
 
-    def token(self, code, verifier, redirect_uri=None, assertion=None, extra=None):
+    def token(self, code, verifier, redirect_uri=None, assertion=None, extra=None, headers=None):
         form = {"grant_type": "authorization_code", "code": code,
                 "redirect_uri": redirect_uri or self.redirect_uri,
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
@@ -162,7 +162,7 @@ class Client:
         form.update(extra or {})
         status, h, data = self.srv.request(
             "POST", "/v1/esignet/oauth/v2/token", body=urllib.parse.urlencode(form).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            headers=dict({"Content-Type": "application/x-www-form-urlencoded"}, **(headers or {})))
         return status, h, json.loads(data)
 
 

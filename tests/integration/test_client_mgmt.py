@@ -397,18 +397,11 @@ class ClientManagement(unittest.TestCase):
             {"signup_banner_required": True, "forgot_pwd_link_required": False,
              "purpose": {"type": "verify", "subTitle": {"@none": "x" * 2100}}},
         ])
-        # Not offered yet: DPoP cannot be required of a client, and the error names the member.
-        for flag in ("dpop_bound_access_tokens",):
-            status, _, doc = self.api.call("POST", "/client", create_request(
-                key=rsa_jwk(), additionalConfig={flag: True}))
-            self.assertEqual([(e["errorCode"], e["errorMessage"]) for e in doc["errors"]],
-                             [("invalid_additional_config",
-                               "additionalConfig.%s: invalid_additional_config" % flag)])
         # Every documented member at once, including explicit nulls where the schema allows them.
         self.create(additionalConfig={
             "userinfo_response_type": "JWS", "signup_banner_required": True,
             "forgot_pwd_link_required": False, "consent_expire_in_mins": 10,
-            "require_pushed_authorization_requests": True, "dpop_bound_access_tokens": False,
+            "require_pushed_authorization_requests": True, "dpop_bound_access_tokens": True,
             "require_pkce": False,
             "purpose": {"type": "verify", "title": None, "subTitle": {"@none": "s", "fra": "t"}}})
         self.create(additionalConfig={"purpose": None})

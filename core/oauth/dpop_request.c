@@ -1,0 +1,96 @@
+#include "oauth/dpop_request.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <esignet/plugin.h>
+
+#include "oidc/settings.h"
+#include "store/kv_json.h"
+#include "util/log.h"
+
+typedef struct check {
+    esg_dpop_request_cb cb;
+    void *ud;
+    esg_dpop_result res;
+} check;
+
+static void on_jti(void *ud, int status, json_t *doc)
+{
+    check *c = ud;
+    json_decref(doc);
+    if (status == ESP_EEXIST) {
+        c->res.error = ESG_DPOP_ERR_INVALID_PROOF;
+        c->res.reason = "the DPoP proof was already used";
+        status = ESP_EINVAL;
+    }
+    c->cb(c->ud, status, 1, &c->res);
+    free(c);
+}
+
+int esg_dpop_request_check(esg_http_req *req, const char *htu, const char *access_token,
+                           const char *jkt, esg_dpop_request_cb cb, void *ud)
+{
+    check *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return ESP_ENOMEM;
+    c->cb = cb;
+    c->ud = ud;
+    esp_str proof;
+    int rc = esg_http_req_header_unique(req, "DPoP", &proof);
+    if (rc == ESP_ENOTFOUND) {
+        cb(ud, 0, 0, &c->res);
+        free(c);
+        return 0;
+    }
+    if (rc != 0) {
+        /* RFC 9449 §4.3 point 1: exactly one DPoP header. */
+        c->res.error = ESG_DPOP_ERR_INVALID_PROOF;
+        c->res.reason = "more than one DPoP header";
+        cb(ud, ESP_EINVAL, 1, &c->res);
+        free(c);
+        return 0;
+    }
+    const esg_oidc_settings *S = esg_oidc();
+    int64_t skew = S->lifetimes.clock_skew / 1000;
+    int64_t max_age = S->lifetimes.dpop_proof / 1000;
+    esg_dpop_request dr = {proof.ptr,
+                           proof.len,
+                           esg_http_method_name(esg_http_req_method(req)),
+                           htu,
+                           ESG_DPOP_ALGS,
+                           0,
+                           max_age,
+                           skew,
+                           access_token,
+                           access_token ? strlen(access_token) : 0,
+                           NULL,
+                           jkt};
+    rc = esg_dpop_verify(&dr, &c->res);
+    if (rc != 0) {
+        if (c->res.error == ESG_DPOP_ERR_SERVER) {
+            esg_logf(ESP_LOG_ERROR, "oauth.dpop_failed", "%s", c->res.reason);
+            cb(ud, rc == ESP_EINVAL ? ESP_EINTERNAL : rc, 1, &c->res);
+        } else {
+            esg_logf(ESP_LOG_INFO, "oauth.dpop_refused", "%s", c->res.reason);
+            cb(ud, ESP_EINVAL, 1, &c->res);
+        }
+        free(c);
+        return 0;
+    }
+    /* A proof stays acceptable from iat - skew to iat + max_age + skew: remember its jti that
+     * long (and a little more for the store's own clock). */
+    char key[ESG_JWK_THUMBPRINT_LEN + ESG_DPOP_MAX_JTI + 2];
+    snprintf(key, sizeof(key), "%s|%s", c->res.jkt, c->res.jti);
+    json_t *m = json_pack("{s:I}", "iat", (json_int_t)c->res.iat);
+    rc = m ? esg_kv_json_put("dpop-jti", key, m, (max_age + 2 * skew + 1) * 1000, ESP_KV_NX, on_jti,
+                             c)
+           : ESP_ENOMEM;
+    json_decref(m);
+    if (rc != 0) {
+        cb(ud, rc, 1, &c->res);
+        free(c);
+    }
+    return 0;
+}
