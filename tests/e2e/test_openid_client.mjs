@@ -19,6 +19,7 @@ const { Issuer, generators, custom, errors } = await requireOpenidClient();
 
 const { after, before, describe, test } = await import('node:test');
 const assert = (await import('node:assert/strict')).default;
+const { generateKeyPairSync } = await import('node:crypto');
 const { Browser } = await import('./lib/browser.mjs');
 const { CallbackServer } = await import('./lib/callback_server.mjs');
 const { EsignetUi } = await import('./lib/esignet_ui.mjs');
@@ -247,6 +248,29 @@ describe('openid-client relying party', () => {
     assert.equal(ts.claims().nonce, l.checks.nonce);
     const ui = await c.client.userinfo(ts);
     assert.equal(ui.sub, ts.claims().sub);
+  });
+
+  test('DPoP (RFC 9449): openid-client binds the tokens to its key and proves it at userinfo', async () => {
+    const c = clients.rsa;
+    assert.ok((issuer.metadata.dpop_signing_alg_values_supported || []).includes('ES256'));
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const l = await login(c);
+    let ts;
+    try {
+      ts = await c.client.callback(c.redirectUri, l.params, l.checks, { DPoP: privateKey });
+    } catch (e) {
+      e.message += `\n--- esignetd log ---\n${op.logTail(25)}`;
+      throw e;
+    }
+    assert.equal(ts.token_type, 'DPoP');
+    const at = JSON.parse(Buffer.from(ts.access_token.split('.')[1], 'base64url').toString());
+    assert.match(at.cnf?.jkt || '', /^[A-Za-z0-9_-]{43}$/);
+    const ui = await c.client.userinfo(ts, { DPoP: privateKey });
+    assert.equal(ui.sub, ts.claims().sub);
+    // Without a proof, or with another key's, the bound token is refused.
+    await assert.rejects(c.client.userinfo(ts), (e) => e instanceof errors.OPError && e.error === 'invalid_dpop_proof');
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
+    await assert.rejects(c.client.userinfo(ts, { DPoP: other }), (e) => e instanceof errors.OPError);
   });
 
   test('pairwise subject: another relying party sees another sub', async (t) => {
