@@ -129,11 +129,14 @@ static void on_client(void *ud, int status, esg_client *client)
         refuse(a, "assertion claims", claim ? claim : esg_jwt_error_str(jerr));
         return;
     }
-    /* The jti is remembered until the assertion expires (plus the leeway). */
-    int64_t exp = (int64_t)json_integer_value(json_object_get(a->claims, "exp"));
+    /* The jti is remembered until the assertion expires (plus the leeway). exp may be a real
+     * number (RFC 7519 NumericDate); esg_jwt_claims_check() accepted it, so it is finite. An
+     * impossible result falls back to the longest lifetime an assertion may have. */
+    double exp_real = json_number_value(json_object_get(a->claims, "exp"));
+    int64_t exp = (int64_t)exp_real;
     int64_t ttl = (exp - a->now) * 1000 + S->lifetimes.clock_skew;
-    if (ttl < 1000)
-        ttl = 1000;
+    if (ttl <= 0 || ttl > S->lifetimes.client_assertion + S->lifetimes.clock_skew)
+        ttl = S->lifetimes.client_assertion + S->lifetimes.clock_skew;
     char key[MAX_JTI + MAX_CLIENT_ID + 2];
     snprintf(key, sizeof(key), "%s|%s", client->id, jti);
     json_t *m = json_pack("{s:I}", "exp", (json_int_t)exp);

@@ -44,8 +44,8 @@
  *   - answers a refusal per RFC 9449 §5 and §7.1: at the token and PAR endpoints HTTP 400 with
  *     the JSON error esg_dpop_error_code(); at userinfo HTTP 401 with
  *     `WWW-Authenticate: DPoP error="...", algs="..."`; for ESG_DPOP_ERR_USE_NONCE also a fresh
- *     `DPoP-Nonce` header (RFC 9449 §8, §9), and in both cases `DPoP-Nonce` and
- *     `WWW-Authenticate` listed in Access-Control-Expose-Headers.
+ *     `DPoP-Nonce` header (RFC 9449 §8, §9), which a server answering browsers cross-origin
+ *     lists in Access-Control-Expose-Headers with `WWW-Authenticate`.
  *
  * Thread safety: every function is reentrant and may be called from any thread. [any]
  *

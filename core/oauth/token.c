@@ -423,31 +423,6 @@ static void exchange(tok *t)
  * The code.
  */
 
-/*
- * DPoP (RFC 9449 §5): a proof binds the tokens to its key. A code bound to a key at the
- * authorization request (dpop_jkt) needs a proof with that key, and a client registered with
- * dpop_bound_access_tokens needs a proof at all.
- */
-static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res)
-{
-    tok *t = ud;
-    if (status == ESP_EINVAL) {
-        fail(t, 400, esg_dpop_error_code(res->error), res->reason);
-        return;
-    }
-    if (status != 0) {
-        fail_status(t, status);
-        return;
-    }
-    if (!present && (t->txn->dpop_jkt != NULL || t->client->dpop_bound)) {
-        fail(t, 400, "invalid_dpop_proof", "a DPoP proof is required");
-        return;
-    }
-    if (present)
-        snprintf(t->dpop_jkt, sizeof(t->dpop_jkt), "%s", res->jkt);
-    exchange(t);
-}
-
 /* RFC 7636 §4.1: 43 to 128 characters of [A-Za-z0-9-._~]. */
 static int verifier_ok(const char *v)
 {
@@ -523,9 +498,18 @@ static void check_code(tok *t)
         fail(t, 400, "invalid_grant", "the consent behind this code has expired");
         return;
     }
-    if (esg_dpop_request_check(t->req, esg_oidc()->token_endpoint, NULL, x->dpop_jkt, on_dpop, t) !=
-        0)
-        fail_status(t, ESP_ENOMEM);
+    /* The proof was verified before the code was touched (on_dpop); what the code is bound to
+     * is known only now. */
+    if ((x->dpop_jkt != NULL || t->client->dpop_bound) && t->dpop_jkt[0] == '\0') {
+        fail(t, 400, "invalid_dpop_proof", "a DPoP proof is required");
+        return;
+    }
+    if (x->dpop_jkt != NULL &&
+        !esg_ct_equal(x->dpop_jkt, strlen(x->dpop_jkt), t->dpop_jkt, strlen(t->dpop_jkt))) {
+        fail(t, 400, "invalid_dpop_proof", "the DPoP proof is not of the key the code is bound to");
+        return;
+    }
+    exchange(t);
 }
 
 static void on_reuse_revoked(void *ud, int status, json_t *doc)
@@ -589,6 +573,8 @@ static void on_code_counted(void *ud, int status, json_t *doc)
  * Client authentication.
  */
 
+static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res);
+
 static void on_client_auth(void *ud, int status, esg_client *client, const char *error,
                            const char *description)
 {
@@ -603,6 +589,33 @@ static void on_client_auth(void *ud, int status, esg_client *client, const char 
     }
     t->client = client;
     snprintf(t->id_alg, sizeof(t->id_alg), "%s", esg_oidc_response_alg(client->public_key_alg));
+    if (esg_dpop_request_check(t->req, esg_oidc()->token_endpoint, NULL, NULL, on_dpop, t) != 0)
+        fail_status(t, ESP_ENOMEM);
+}
+
+/*
+ * DPoP (RFC 9449 §5): a valid proof binds the tokens to its key. It is checked before the code is
+ * counted and taken, so that a refused proof (a clock off, a wrong URL) leaves the code usable;
+ * check_code() then requires a proof, and the right key, for a code bound to one
+ * (dpop_jkt) and for a client registered with dpop_bound_access_tokens.
+ */
+static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res)
+{
+    tok *t = ud;
+    if (status == ESP_EINVAL) {
+        fail(t, 400, esg_dpop_error_code(res->error), res->reason);
+        return;
+    }
+    if (status != 0) {
+        fail_status(t, status);
+        return;
+    }
+    if (present)
+        snprintf(t->dpop_jkt, sizeof(t->dpop_jkt), "%s", res->jkt);
+    if (!present && t->client->dpop_bound) {
+        fail(t, 400, "invalid_dpop_proof", "a DPoP proof is required");
+        return;
+    }
     const char *code = param(t, "code");
     if (code == NULL || code[0] == '\0' || strlen(code) > 256) {
         fail(t, 400, "invalid_request", "code is required");

@@ -25,6 +25,7 @@
 #include "keys/keys.h"
 #include "oauth/clients.h"
 #include "oauth/dpop_request.h"
+#include "oauth/errors.h"
 #include "oauth/token.h"
 #include "oidc/settings.h"
 #include "store/kv_json.h"
@@ -63,9 +64,8 @@ static void challenge(esg_http_req *req, int dpop, const char *error, const char
     char header[320];
     const char *scheme = dpop ? "DPoP" : "Bearer";
     const char *algs = dpop ? ", algs=\"" ESG_DPOP_ALGS_TEXT "\"" : "";
-    if (error == NULL)
-        snprintf(header, sizeof(header), "%s%s", scheme,
-                 dpop ? " algs=\"" ESG_DPOP_ALGS_TEXT "\"" : "");
+    if (error == NULL) /* no token: both schemes are on offer (RFC 9449 §7.1) */
+        snprintf(header, sizeof(header), "Bearer, DPoP algs=\"" ESG_DPOP_ALGS_TEXT "\"");
     else
         snprintf(header, sizeof(header), "%s error=\"%s\", error_description=\"%s\"%s", scheme,
                  error, description, algs);
@@ -181,8 +181,7 @@ static void on_dpop(void *ud, int status, int present, const esg_dpop_result *re
         return;
     }
     if (status != 0) {
-        esg_logf(ESP_LOG_WARN, "oidc.userinfo_store", "%s", esg_strerror(status));
-        esg_http_respond_error(u->req, 503, "temporarily_unavailable", NULL);
+        esg_oauth_respond_failure(u->req, "userinfo", status);
         ui_free(u);
         return;
     }
@@ -231,8 +230,10 @@ static void on_entry(void *ud, int status, json_t *doc)
     }
     if (jkt != NULL) {
         if (esg_dpop_request_check(u->req, esg_oidc()->userinfo_endpoint, u->token, jkt, on_dpop,
-                                   u) != 0)
-            fail(u, "invalid_token", "the access token is not valid");
+                                   u) != 0) {
+            esg_oauth_respond_failure(u->req, "userinfo", ESP_ENOMEM);
+            ui_free(u);
+        }
         return;
     }
     int rc = esg_clients_get(client_id, on_client, u);

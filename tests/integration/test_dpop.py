@@ -119,6 +119,13 @@ class Dpop(ServerTest):
             status, h, _ = self.userinfo(at, proof=proof)
             self.assertEqual(status, 401, what)
             self.assertDpopChallenge(h, "invalid_dpop_proof")
+        # Not in the form body either (RFC 9449 §7.1: the Authorization header only).
+        status, h, _ = self.srv.request(
+            "POST", USERINFO_PATH, body=urllib.parse.urlencode({"access_token": at}).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "DPoP": self.key.proof("POST", self.userinfo_url, at)})
+        self.assertEqual(status, 401)
+        self.assertDpopChallenge(h, "invalid_token")
         # A proof works once.
         proof = self.key.proof("GET", self.userinfo_url, at)
         self.assertEqual(self.userinfo(at, proof=proof)[0], 200)
@@ -145,9 +152,13 @@ class Dpop(ServerTest):
             "alg none": "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6Im5vbmUifQ.e30.",
         }
         for what, proof in cases.items():
-            status, h, body = self.tokens(proof=proof)
+            code, verifier, *_ = full_login(self.srv, self.client)
+            status, h, body = self.tokens(proof=proof, code_verifier=(code, verifier))
             self.assertEqual((status, body["error"]), (400, "invalid_dpop_proof"), what)
             self.assertEqual(h["cache-control"], "no-store")
+            # A refused proof does not use the code up: the client can try again.
+            status, _, body = self.tokens(key=self.key, code_verifier=(code, verifier))
+            self.assertEqual((status, body.get("token_type")), (200, "DPoP"), (what, body))
         # A replayed proof.
         proof = self.key.proof("POST", self.token_url)
         self.assertEqual(self.tokens(proof=proof)[0], 200)
@@ -186,6 +197,27 @@ class Dpop(ServerTest):
         details, code = login_from_page(browser, page)
         status, _, body = self.tokens(key=DpopKey(), code_verifier=(code["code"], verifier))
         self.assertEqual((status, body["error"]), (400, "invalid_dpop_proof"))
+        # Bound codes without a proof, and with the right key.
+        for proof_key, expected in ((None, 400), (self.key, 200)):
+            verifier, challenge = pkce()
+            status, _, body = self.push_with(par_url, authz_params(self.client, challenge))
+            browser = Browser(self.srv)
+            status, _, page = browser.request("GET", "/authorize?" + urllib.parse.urlencode(
+                {"client_id": self.client.client_id, "request_uri": body["request_uri"]}))
+            details, code = login_from_page(browser, page)
+            status, _, body = self.tokens(key=proof_key, code_verifier=(code["code"], verifier))
+            self.assertEqual(status, expected, body)
+            if expected == 200:
+                self.assertEqual(jwt_parts(body["access_token"])[1]["cnf"]["jkt"], self.key.jkt)
+        # An invalid proof at the PAR endpoint.
+        form = dict(authz_params(self.client, challenge))
+        form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        form["client_assertion"] = self.client.assertion(aud=par_url)
+        status, _, data = self.srv.request(
+            "POST", "/v1/esignet/oauth/par", body=urllib.parse.urlencode(form).encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "DPoP": self.key.proof("GET", par_url)})
+        self.assertEqual((status, json.loads(data)["error"]), (400, "invalid_dpop_proof"))
 
     def push_with(self, par_url, params):
         form = dict(params)

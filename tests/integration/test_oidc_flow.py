@@ -540,7 +540,8 @@ class Flow(unittest.TestCase):
     def test_userinfo_errors(self):
         status, h, _ = self.srv.request("GET", "/v1/esignet/oidc/userinfo")
         self.assertEqual(status, 401)
-        self.assertEqual(h["www-authenticate"], "Bearer")
+        # Both schemes are on offer (RFC 6750 §3, RFC 9449 §7.1).
+        self.assertEqual(h["www-authenticate"], 'Bearer, DPoP algs="RS256 PS256 ES256"')
         status, h, _ = self.srv.request("GET", "/v1/esignet/oidc/userinfo",
                                         headers={"Authorization": "Bearer abc.def.ghi"})
         self.assertEqual(status, 401)

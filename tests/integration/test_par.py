@@ -156,6 +156,14 @@ class PushedRequests(ServerTest):
         status, _, body = push(self.srv, self.client, params,
                                assertion=other.assertion(aud=self.srv.issuer + PAR_PATH))
         self.assertEqual((status, body["error"]), (400, "invalid_client"))
+        # An assertion whose exp is a real number (RFC 7519 NumericDate) is remembered for its
+        # whole lifetime too, not refused and not forgotten early.
+        assertion = self.client.assertion(aud=self.srv.issuer + PAR_PATH,
+                                          exp=time.time() + 120.5)
+        self.assertEqual(push(self.srv, self.client, params, assertion=assertion)[0], 201)
+        time.sleep(2)  # longer than the 1 s an early version remembered such a jti for
+        status, _, body = push(self.srv, self.client, params, assertion=assertion)
+        self.assertEqual((status, body["error"]), (400, "invalid_client"))
         # The token endpoint's URL and the issuer are accepted audiences too (eSignet's set).
         for aud in (self.srv.issuer + "/v1/esignet/oauth/v2/token", self.srv.issuer):
             status, _, body = push(self.srv, self.client, params,
