@@ -210,23 +210,18 @@ class Dpop(ServerTest):
             if expected == 200:
                 self.assertEqual(jwt_parts(body["access_token"])[1]["cnf"]["jkt"], self.key.jkt)
         # An invalid proof at the PAR endpoint.
-        form = dict(authz_params(self.client, challenge))
-        form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-        form["client_assertion"] = self.client.assertion(aud=par_url)
-        status, _, data = self.srv.request(
-            "POST", "/v1/esignet/oauth/par", body=urllib.parse.urlencode(form).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded",
-                     "DPoP": self.key.proof("GET", par_url)})
-        self.assertEqual((status, json.loads(data)["error"]), (400, "invalid_dpop_proof"))
+        status, _, body = self.push_with(par_url, authz_params(self.client, challenge),
+                                         proof=self.key.proof("GET", par_url))
+        self.assertEqual((status, body["error"]), (400, "invalid_dpop_proof"))
 
-    def push_with(self, par_url, params):
+    def push_with(self, par_url, params, proof=None):
         form = dict(params)
         form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
         form["client_assertion"] = self.client.assertion(aud=par_url)
         status, h, data = self.srv.request(
             "POST", "/v1/esignet/oauth/par", body=urllib.parse.urlencode(form).encode(),
             headers={"Content-Type": "application/x-www-form-urlencoded",
-                     "DPoP": self.key.proof("POST", par_url)})
+                     "DPoP": proof or self.key.proof("POST", par_url)})
         return status, h, json.loads(data)
 
     def test_discovery(self):
