@@ -21,6 +21,7 @@
 #define DAY_MS (INT64_C(86400000))
 
 static const char *const response_types[] = {"JWS", "JWE", NULL};
+static const char *const profiles[] = {"default", "fapi2", NULL};
 
 static const esp_option lifetime_options[] = {
     OPTION(.key = "transaction", .type = ESP_OPT_DURATION, .default_text = "5m", .min = 10000,
@@ -131,6 +132,10 @@ const esp_option esg_oidc_options[] = {
     OPTION(.key = "identity_backend", .type = ESP_OPT_STRING, .min = 1, .max = 64,
            .help = "Identity back-end instance used for logins; defaults to the first of "
                    "identity_backends."),
+    OPTION(.key = "profile", .type = ESP_OPT_ENUM, .default_text = "default", .choices = profiles,
+           .help = "fapi2: the FAPI 2.0 Security Profile for every client: pushed authorization "
+                   "requests, PKCE, DPoP-bound access tokens, PS256 or ES256 only (assertions, "
+                   "proofs, tokens), codes of at most 60 s, request_uris of 5 to 600 s."),
     OPTION(.key = "require_pkce", .type = ESP_OPT_BOOL, .default_text = "true",
            .help = "Require PKCE (S256) for every client, as OAuth 2.0 Security BCP and FAPI 2.0 "
                    "do; when false, clients opt in with additionalConfig.require_pkce."),

@@ -19,10 +19,6 @@
 #define MAX_JTI        256
 #define MAX_CLIENT_ID  256
 
-#define ASSERTION_ALGS                                                                             \
-    (ESG_JWS_ALG_BIT(ESG_JWS_RS256) | ESG_JWS_ALG_BIT(ESG_JWS_PS256) |                             \
-     ESG_JWS_ALG_BIT(ESG_JWS_ES256))
-
 typedef struct auth {
     esg_client_auth_cb cb;
     void *ud;
@@ -93,7 +89,7 @@ static void on_client(void *ud, int status, esg_client *client)
         return;
     }
     a->client = client;
-    esg_jws_opts opts = {ASSERTION_ALGS, NULL, 0, MAX_ASSERTION, 0};
+    esg_jws_opts opts = {esg_oidc_client_algs(), NULL, 0, MAX_ASSERTION, 0};
     const char *why = NULL;
     if (!alg_fits_client(a) ||
         esg_jws_verify_parsed(&a->assertion, client->public_key, &opts, &why) != 0) {
@@ -166,7 +162,7 @@ int esg_client_auth(const esg_form *form, const char *const *audiences, esg_clie
         auth_free(a);
         return 0;
     }
-    esg_jws_opts opts = {ASSERTION_ALGS, NULL, 0, MAX_ASSERTION, 0};
+    esg_jws_opts opts = {esg_oidc_client_algs(), NULL, 0, MAX_ASSERTION, 0};
     const char *reason = NULL;
     esg_jwt_error jerr;
     if (esg_jws_parse(assertion, strlen(assertion), &opts, &a->assertion, &reason) != 0 ||

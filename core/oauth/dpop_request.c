@@ -59,7 +59,7 @@ int esg_dpop_request_check(esg_http_req *req, const char *htu, const char *acces
                            proof.len,
                            esg_http_method_name(esg_http_req_method(req)),
                            htu,
-                           ESG_DPOP_ALGS,
+                           esg_oidc_client_algs(),
                            0,
                            max_age,
                            skew,

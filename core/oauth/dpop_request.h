@@ -11,13 +11,6 @@
 #include "http/request.h"
 #include "oauth/dpop.h"
 
-/* The proof algorithms accepted, as advertised in dpop_signing_alg_values_supported. */
-#define ESG_DPOP_ALGS                                                                              \
-    (ESG_JWS_ALG_BIT(ESG_JWS_RS256) | ESG_JWS_ALG_BIT(ESG_JWS_PS256) |                             \
-     ESG_JWS_ALG_BIT(ESG_JWS_ES256))
-/* The same for WWW-Authenticate's algs parameter (RFC 9449 §7.1). */
-#define ESG_DPOP_ALGS_TEXT "RS256 PS256 ES256"
-
 /*
  * Completion of esg_dpop_request_check(). `status` 0: `present` says whether the request had a
  * DPoP header, and when it had, `res` (borrowed for the callback) holds the verified proof.

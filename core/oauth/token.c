@@ -612,7 +612,7 @@ static void on_dpop(void *ud, int status, int present, const esg_dpop_result *re
     }
     if (present)
         snprintf(t->dpop_jkt, sizeof(t->dpop_jkt), "%s", res->jkt);
-    if (!present && t->client->dpop_bound) {
+    if (!present && (t->client->dpop_bound || esg_oidc()->require_dpop)) {
         fail(t, 400, "invalid_dpop_proof", "a DPoP proof is required");
         return;
     }

@@ -28,13 +28,17 @@ static json_t *strings(const char *const *list, size_t n)
     return a;
 }
 
-/* Signing algorithms the key store can sign with now, among those the OpenID flows use. */
-static json_t *signing_algs(void)
+/*
+ * The JWS algorithms of the OpenID flows the profile allows, in the server's order; with
+ * `held_only`, only those the key stores can sign with now (what the server signs), else all
+ * (what clients may sign with: assertions, DPoP proofs).
+ */
+static json_t *algs(int held_only)
 {
     static const char *const candidates[] = {"RS256", "PS256", "ES256"};
     json_t *a = json_array();
     for (size_t i = 0; a != NULL && i < 3; i++) {
-        if (esg_keys_has_alg(candidates[i]))
+        if (esg_oidc_alg_allowed(candidates[i]) && (!held_only || esg_keys_has_alg(candidates[i])))
             json_array_append_new(a, json_string(candidates[i]));
     }
     return a;
@@ -59,12 +63,12 @@ static int oidc_contrib(const esg_discovery_input *in, json_t *openid, json_t *o
     json_t *claims = strings(S->claims_supported, S->n_claims_supported);
     json_array_append_new(claims, json_string("sub"));
     json_t *common = json_pack(
-        "{s:s,s:s,s:o,s:[s],s:[s],s:[s],s:[s],s:[sss],s:[s],s:b}", "authorization_endpoint",
+        "{s:s,s:s,s:o,s:[s],s:[s],s:[s],s:[s],s:o,s:[s],s:b}", "authorization_endpoint",
         S->authorization_endpoint, "token_endpoint", S->token_endpoint, "scopes_supported", scopes,
         "response_types_supported", "code", "response_modes_supported", "query",
         "grant_types_supported", "authorization_code", "token_endpoint_auth_methods_supported",
-        "private_key_jwt", "token_endpoint_auth_signing_alg_values_supported", "RS256", "PS256",
-        "ES256", "code_challenge_methods_supported", "S256",
+        "private_key_jwt", "token_endpoint_auth_signing_alg_values_supported", algs(0),
+        "code_challenge_methods_supported", "S256",
         "authorization_response_iss_parameter_supported", 1);
     if (common == NULL)
         return ESP_ENOMEM;
@@ -75,7 +79,7 @@ static int oidc_contrib(const esg_discovery_input *in, json_t *openid, json_t *o
         json_pack("{s:s,s:o,s:[s],s:o,s:o,s:[s],s:[s],s:o,s:[s],s:b,s:b,s:b,s:[ssss],s:[ssss]}",
                   "userinfo_endpoint", S->userinfo_endpoint, "acr_values_supported", acrs,
                   "subject_types_supported", "pairwise", "id_token_signing_alg_values_supported",
-                  signing_algs(), "userinfo_signing_alg_values_supported", signing_algs(),
+                  algs(1), "userinfo_signing_alg_values_supported", algs(1),
                   "userinfo_encryption_alg_values_supported", "RSA-OAEP-256",
                   "userinfo_encryption_enc_values_supported", "A256GCM", "claims_supported", claims,
                   "claim_types_supported", "normal", "claims_parameter_supported", 1,
@@ -96,10 +100,9 @@ static int par_contrib(const esg_discovery_input *in, json_t *openid, json_t *oa
     const esg_oidc_settings *S = esg_oidc();
     if (S == NULL)
         return 0;
-    json_t *par =
-        json_pack("{s:s,s:b,s:[sss]}", "pushed_authorization_request_endpoint", S->par_endpoint,
-                  "require_pushed_authorization_requests", S->require_par,
-                  "dpop_signing_alg_values_supported", "RS256", "PS256", "ES256");
+    json_t *par = json_pack("{s:s,s:b,s:o}", "pushed_authorization_request_endpoint",
+                            S->par_endpoint, "require_pushed_authorization_requests",
+                            S->require_par, "dpop_signing_alg_values_supported", algs(0));
     if (par == NULL)
         return ESP_ENOMEM;
     json_object_update(oauth, par);

@@ -135,6 +135,8 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     }
     S.require_pkce = json_is_true(json_object_get(o, "require_pkce"));
     S.require_par = json_is_true(json_object_get(o, "require_pushed_authorization_requests"));
+    const char *profile = json_string_value(json_object_get(o, "profile"));
+    S.fapi2 = profile != NULL && strcmp(profile, "fapi2") == 0;
     S.userinfo_jwe_default = strcmp(str(o, "userinfo_response_type"), "JWE") == 0;
 
     const json_t *lt = json_object_get(o, "lifetimes");
@@ -149,6 +151,25 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     S.lifetimes.client_assertion = num(lt, "client_assertion");
     S.lifetimes.dpop_proof = num(lt, "dpop_proof");
     S.lifetimes.clock_skew = num(lt, "clock_skew");
+
+    /* FAPI 2.0 Security Profile §5.3.2 and §5.4: what it makes mandatory for every client, and
+     * the settings it does not allow. */
+    if (S.fapi2) {
+        S.require_par = 1;
+        S.require_pkce = 1;
+        S.require_dpop = 1;
+        if (S.lifetimes.code > 60000)
+            report(errors, cfg, "lifetimes", 0,
+                   "under profile fapi2 a code lives at most 60 s:", "code");
+        if (S.lifetimes.pushed_request < 5000)
+            report(errors, cfg, "lifetimes", 0,
+                   "under profile fapi2 a request_uri lives 5 to 600 s:", "pushed_request");
+        if (!esg_oidc_alg_allowed(S.token_signing_alg))
+            esg_config_errors_add(errors, esg_yaml_name(cfg->doc), 0, 0,
+                                  "keys.token_signing_alg: profile fapi2 allows PS256 or ES256, "
+                                  "not \"%s\"",
+                                  S.token_signing_alg);
+    }
 
     const json_t *scopes = json_object_get(o, "scopes");
     S.n_scopes = json_array_size(scopes);
@@ -311,7 +332,26 @@ int esg_oidc_claim_supported(const char *claim)
 
 const char *esg_oidc_response_alg(const char *client_key_alg)
 {
-    if (client_key_alg != NULL && esg_keys_has_alg(client_key_alg))
+    if (client_key_alg != NULL && esg_oidc_alg_allowed(client_key_alg) &&
+        esg_keys_has_alg(client_key_alg))
         return client_key_alg;
     return S.token_signing_alg;
+}
+
+esg_jws_alg_set esg_oidc_client_algs(void)
+{
+    esg_jws_alg_set fapi = ESG_JWS_ALG_BIT(ESG_JWS_PS256) | ESG_JWS_ALG_BIT(ESG_JWS_ES256);
+    return S.fapi2 ? fapi : fapi | ESG_JWS_ALG_BIT(ESG_JWS_RS256);
+}
+
+int esg_oidc_alg_allowed(const char *alg)
+{
+    if (strcmp(alg, "PS256") == 0 || strcmp(alg, "ES256") == 0)
+        return 1;
+    return !S.fapi2 && strcmp(alg, "RS256") == 0;
+}
+
+const char *esg_oidc_client_algs_text(void)
+{
+    return S.fapi2 ? "PS256 ES256" : "RS256 PS256 ES256";
 }

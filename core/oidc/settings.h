@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "jose/jwa.h"
 
 typedef struct esg_oidc_scope {
     const char *scope;
@@ -55,7 +56,9 @@ typedef struct esg_oidc_settings {
     const char *identity_backend; /* instance name */
     const char *token_signing_alg;
     int require_pkce;
-    int require_par; /* every client must use PAR */
+    int require_par;  /* every client must use PAR */
+    int fapi2;        /* oidc.profile: fapi2 (FAPI 2.0 Security Profile) */
+    int require_dpop; /* every access token is DPoP-bound */
     int userinfo_jwe_default;
     int secure_cookies; /* issuer is https, or http on a loopback host */
     int loopback_http;  /* issuer is http on a loopback host (development, the demo) */
@@ -104,5 +107,16 @@ int esg_oidc_claim_supported(const char *claim);
  * key gets ES256), else keys.token_signing_alg. `client_key_alg` may be NULL. [any]
  */
 const char *esg_oidc_response_alg(const char *client_key_alg);
+
+/*
+ * The JWS algorithms accepted from clients (private_key_jwt assertions, DPoP proofs) and used for
+ * what the server signs: RS256, PS256 and ES256, or PS256 and ES256 under the FAPI 2.0 profile
+ * (its §5.4.1: RS256 is not allowed). [any]
+ */
+esg_jws_alg_set esg_oidc_client_algs(void);
+/* 1 when the server may sign with `alg` ("RS256", ...) under the profile. [any] */
+int esg_oidc_alg_allowed(const char *alg);
+/* The accepted client algorithms as a space-separated list (WWW-Authenticate algs). [any] */
+const char *esg_oidc_client_algs_text(void);
 
 #endif

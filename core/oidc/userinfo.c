@@ -63,9 +63,11 @@ static void challenge(esg_http_req *req, int dpop, const char *error, const char
 {
     char header[320];
     const char *scheme = dpop ? "DPoP" : "Bearer";
-    const char *algs = dpop ? ", algs=\"" ESG_DPOP_ALGS_TEXT "\"" : "";
+    char algs[64] = "";
+    if (dpop)
+        snprintf(algs, sizeof(algs), ", algs=\"%s\"", esg_oidc_client_algs_text());
     if (error == NULL) /* no token: both schemes are on offer (RFC 9449 §7.1) */
-        snprintf(header, sizeof(header), "Bearer, DPoP algs=\"" ESG_DPOP_ALGS_TEXT "\"");
+        snprintf(header, sizeof(header), "Bearer, DPoP algs=\"%s\"", esg_oidc_client_algs_text());
     else
         snprintf(header, sizeof(header), "%s error=\"%s\", error_description=\"%s\"%s", scheme,
                  error, description, algs);

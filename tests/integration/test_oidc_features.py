@@ -142,14 +142,21 @@ def sign_as_server(srv, claims, typ="JWT"):
 
 class ServerTest(unittest.TestCase):
     """One server and one client for all tests of a class; CLIENT_REQUEST adds to the client's
-    registration."""
+    registration, CLIENT_KEY is its key type and algorithm, and make_server() may configure the
+    server differently."""
     CLIENT_REQUEST = None
+    CLIENT_KEY = ("RSA-2048", "RS256")
+
+    @classmethod
+    def make_server(cls):
+        return OidcServer()
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = OidcServer().start()
+        cls.srv = cls.make_server().start()
         try:
-            cls.client = Client(cls.srv, extra_request=cls.CLIENT_REQUEST)
+            cls.client = Client(cls.srv, kty=cls.CLIENT_KEY[0], alg=cls.CLIENT_KEY[1],
+                                extra_request=cls.CLIENT_REQUEST)
         except Exception:
             cls.srv.stop()
             raise
