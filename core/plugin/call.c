@@ -200,6 +200,7 @@ static void on_timer_closed(uv_handle_t *h)
     /* The call counts as pending until it is freed, so a drain that waits for zero never closes
      * a loop that still has this call's tasks or timer. */
     atomic_fetch_sub(&c->inst->pending, 1);
+    esg_instance_reap(c->inst);
     atomic_fetch_sub(&pending_total, 1);
     esg_arena_free(&c->arena);
     esg_arena_free(&c->result_arena);

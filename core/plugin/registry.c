@@ -268,7 +268,21 @@ static void destroy_instances(struct esp_instance *i)
     }
     json_decref(i->config);
     free(i->name);
-    free(i);
+    i->config = NULL;
+    i->name = NULL;
+    /* A call whose deadline timer is still closing refers to this struct: the last one frees
+     * it. `dead` is set before `pending` is read, and a finishing call decrements `pending`
+     * before it reads `dead`, so at least one side sees the other; `reaped` picks one. */
+    atomic_store(&i->dead, 1);
+    if (atomic_load(&i->pending) == 0 && atomic_exchange(&i->reaped, 1) == 0)
+        free(i);
+}
+
+void esg_instance_reap(struct esp_instance *inst)
+{
+    if (atomic_load(&inst->pending) == 0 && atomic_load(&inst->dead) &&
+        atomic_exchange(&inst->reaped, 1) == 0)
+        free(inst);
 }
 
 void esg_plugins_shutdown(void)
