@@ -244,6 +244,32 @@ static void test_unsupported_and_bad_requests(void **state)
     assert_int_equal(o.calls, 0);
 }
 
+/*
+ * Shutdown from a call's completion, while the call itself is not yet released and its deadline
+ * timer not yet closed: the destroyed instance's handle stays valid until that close has run,
+ * and is then freed (ASan and LeakSanitizer check both halves).
+ */
+static void on_sign_then_shutdown(void *ud, int status, const char *error_code, const void *result)
+{
+    on_sign(ud, status, error_code, result);
+    assert_true(esg_calls_pending() > 0);
+    esg_plugins_shutdown();
+}
+
+static void test_shutdown_while_a_call_is_closing(void **state)
+{
+    (void)state;
+    outcome o;
+    memset(&o, 0, sizeof(o));
+    esp_sign_request req = {sizeof(req), ESP_STR_LIT("sync"), ESP_STR_LIT("ES256"),
+                            ESP_STR_LIT("data")};
+    assert_int_equal(esg_call_timeout(inst, ESG_OP_SIGN, &req, 2000, on_sign_then_shutdown, &o), 0);
+    run_until(called, &o);
+    assert_int_equal(o.status, 0);
+    run_until(nothing_pending, NULL);
+    inst = NULL;
+}
+
 /* A blocking plugin whose calls time out while they wait for the one worker: they are answered
  * with ESP_ETIMEDOUT and never run afterwards (no write the caller was told failed, no backlog). */
 static void test_blocking_calls_that_timed_out_do_not_run(void **state)
@@ -289,6 +315,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_double_completion, setup_good, teardown_good),
         cmocka_unit_test_setup_teardown(test_completion_after_deadline, setup_good, teardown_good),
         cmocka_unit_test_setup_teardown(test_unsupported_and_bad_requests, setup_good,
+                                        teardown_good),
+        cmocka_unit_test_setup_teardown(test_shutdown_while_a_call_is_closing, setup_good,
                                         teardown_good),
         cmocka_unit_test(test_blocking_calls_that_timed_out_do_not_run),
     };
