@@ -144,6 +144,11 @@ const esp_option esg_oidc_options[] = {
            .help = "Accept authorization requests only through PAR (RFC 9126), as FAPI 2.0 "
                    "does; when false, clients opt in with "
                    "additionalConfig.require_pushed_authorization_requests."),
+    OPTION(.key = "require_dpop_nonce", .type = ESP_OPT_BOOL, .default_text = "false",
+           .help = "Require DPoP proofs to carry a nonce this server issued (RFC 9449 §8, as "
+                   "eSignet does): a proof without one, or with an unknown or expired one, gets "
+                   "use_dpop_nonce and a fresh DPoP-Nonce header; nonces live "
+                   "oidc.lifetimes.dpop_proof."),
     OPTION(.key = "userinfo_response_type", .type = ESP_OPT_ENUM, .default_text = "JWS",
            .choices = response_types,
            .help = "Default userinfo form (signed, or signed then encrypted) for clients that do "

@@ -6,15 +6,25 @@
 
 #include <esignet/plugin.h>
 
+#include "http/response.h"
 #include "oidc/settings.h"
 #include "store/kv_json.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 typedef struct check {
     esg_dpop_request_cb cb;
     void *ud;
+    esg_http_req *req;
     esg_dpop_result res;
+    char nonce[48]; /* a nonce being issued */
 } check;
+
+static void finish(check *c, int status)
+{
+    c->cb(c->ud, status, 1, &c->res);
+    free(c);
+}
 
 static void on_jti(void *ud, int status, json_t *doc)
 {
@@ -25,8 +35,69 @@ static void on_jti(void *ud, int status, json_t *doc)
         c->res.reason = "the DPoP proof was already used";
         status = ESP_EINVAL;
     }
-    c->cb(c->ud, status, 1, &c->res);
-    free(c);
+    finish(c, status);
+}
+
+/* Consumes the proof's jti: the last step of an accepted proof. */
+static void store_jti(check *c)
+{
+    const esg_oidc_settings *S = esg_oidc();
+    int64_t skew = S->lifetimes.clock_skew / 1000;
+    int64_t max_age = S->lifetimes.dpop_proof / 1000;
+    /* A proof stays acceptable from iat - skew to iat + max_age + skew: remember its jti that
+     * long (and a little more for the store's own clock). */
+    char key[ESG_JWK_THUMBPRINT_LEN + ESG_DPOP_MAX_JTI + 2];
+    snprintf(key, sizeof(key), "%s|%s", c->res.jkt, c->res.jti);
+    json_t *m = json_pack("{s:I}", "iat", (json_int_t)c->res.iat);
+    int rc = m ? esg_kv_json_put("dpop-jti", key, m, (max_age + 2 * skew + 1) * 1000, ESP_KV_NX,
+                                 on_jti, c)
+               : ESP_ENOMEM;
+    json_decref(m);
+    if (rc != 0)
+        finish(c, rc);
+}
+
+static void on_nonce_issued(void *ud, int status, json_t *doc)
+{
+    check *c = ud;
+    json_decref(doc);
+    if (status != 0) {
+        finish(c, status);
+        return;
+    }
+    esg_http_resp_header(c->req, "DPoP-Nonce", c->nonce);
+    c->res.error = ESG_DPOP_ERR_USE_NONCE;
+    finish(c, ESP_EINVAL);
+}
+
+/* RFC 9449 §8: the proof lacks a valid server nonce; a fresh one goes with the refusal. */
+static void issue_nonce(check *c, const char *why)
+{
+    c->res.reason = why;
+    json_t *m = json_object();
+    int rc = esg_random_token(c->nonce, sizeof(c->nonce), 32);
+    if (rc == 0)
+        rc = m ? esg_kv_json_put("dpop-nonce", c->nonce, m, esg_oidc()->lifetimes.dpop_proof,
+                                 ESP_KV_NX, on_nonce_issued, c)
+               : ESP_ENOMEM;
+    json_decref(m);
+    if (rc != 0)
+        finish(c, rc);
+}
+
+static void on_nonce_found(void *ud, int status, json_t *doc)
+{
+    check *c = ud;
+    json_decref(doc);
+    if (status == ESP_ENOTFOUND) {
+        issue_nonce(c, "the DPoP nonce is unknown or expired");
+        return;
+    }
+    if (status != 0) {
+        finish(c, status);
+        return;
+    }
+    store_jti(c);
 }
 
 int esg_dpop_request_check(esg_http_req *req, const char *htu, const char *access_token,
@@ -37,6 +108,7 @@ int esg_dpop_request_check(esg_http_req *req, const char *htu, const char *acces
         return ESP_ENOMEM;
     c->cb = cb;
     c->ud = ud;
+    c->req = req;
     esp_str proof;
     int rc = esg_http_req_header_unique(req, "DPoP", &proof);
     if (rc == ESP_ENOTFOUND) {
@@ -79,18 +151,16 @@ int esg_dpop_request_check(esg_http_req *req, const char *htu, const char *acces
         free(c);
         return 0;
     }
-    /* A proof stays acceptable from iat - skew to iat + max_age + skew: remember its jti that
-     * long (and a little more for the store's own clock). */
-    char key[ESG_JWK_THUMBPRINT_LEN + ESG_DPOP_MAX_JTI + 2];
-    snprintf(key, sizeof(key), "%s|%s", c->res.jkt, c->res.jti);
-    json_t *m = json_pack("{s:I}", "iat", (json_int_t)c->res.iat);
-    rc = m ? esg_kv_json_put("dpop-jti", key, m, (max_age + 2 * skew + 1) * 1000, ESP_KV_NX, on_jti,
-                             c)
-           : ESP_ENOMEM;
-    json_decref(m);
-    if (rc != 0) {
-        cb(ud, rc, 1, &c->res);
-        free(c);
+    if (!S->require_dpop_nonce) {
+        store_jti(c);
+        return 0;
     }
+    if (c->res.nonce[0] == '\0') {
+        issue_nonce(c, "a DPoP nonce from this server is required");
+        return 0;
+    }
+    rc = esg_kv_json_get("dpop-nonce", c->res.nonce, on_nonce_found, c);
+    if (rc != 0)
+        finish(c, rc);
     return 0;
 }

@@ -135,6 +135,7 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
     }
     S.require_pkce = json_is_true(json_object_get(o, "require_pkce"));
     S.require_par = json_is_true(json_object_get(o, "require_pushed_authorization_requests"));
+    S.require_dpop_nonce = json_is_true(json_object_get(o, "require_dpop_nonce"));
     const char *profile = json_string_value(json_object_get(o, "profile"));
     S.fapi2 = profile != NULL && strcmp(profile, "fapi2") == 0;
     S.userinfo_jwe_default = strcmp(str(o, "userinfo_response_type"), "JWE") == 0;

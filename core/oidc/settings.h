@@ -56,9 +56,10 @@ typedef struct esg_oidc_settings {
     const char *identity_backend; /* instance name */
     const char *token_signing_alg;
     int require_pkce;
-    int require_par;  /* every client must use PAR */
-    int fapi2;        /* oidc.profile: fapi2 (FAPI 2.0 Security Profile) */
-    int require_dpop; /* every access token is DPoP-bound */
+    int require_par;        /* every client must use PAR */
+    int fapi2;              /* oidc.profile: fapi2 (FAPI 2.0 Security Profile) */
+    int require_dpop;       /* every access token is DPoP-bound */
+    int require_dpop_nonce; /* DPoP proofs carry a server nonce (RFC 9449 §8) */
     int userinfo_jwe_default;
     int secure_cookies; /* issuer is https, or http on a loopback host */
     int loopback_http;  /* issuer is http on a loopback host (development, the demo) */

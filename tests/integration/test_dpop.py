@@ -12,7 +12,7 @@ import time
 import unittest
 import urllib.parse
 
-from oidc_helpers import Browser, Client, full_login, jose, jwt_parts, pkce
+from oidc_helpers import Browser, Client, OidcServer, full_login, jose, jwt_parts, pkce
 from test_oidc_features import ServerTest
 from test_par import authz_params, login_from_page, push
 
@@ -246,3 +246,45 @@ class ClientRequiresDpop(ServerTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class DpopNonces(ServerTest):
+    """oidc.require_dpop_nonce (RFC 9449 §8, §9; what eSignet does): a proof needs a nonce this
+    server issued; the refusal carries a fresh one."""
+
+    @classmethod
+    def make_server(cls):
+        srv = OidcServer()
+        with open(srv.config_path) as f:
+            text = f.read()
+        with open(srv.config_path, "w") as f:
+            f.write(text.replace("oidc:\n", "oidc:\n  require_dpop_nonce: true\n", 1))
+        return srv
+
+    def test_nonce_dance_at_the_token_endpoint_and_userinfo(self):
+        key = DpopKey()
+        token_url = self.srv.issuer + TOKEN_PATH
+        userinfo_url = self.srv.issuer + USERINFO_PATH
+        code, verifier, *_ = full_login(self.srv, self.client)
+        # Without a nonce, and with one this server never issued.
+        for extra in ({}, {"nonce": "made-up-nonce"}):
+            status, h, body = self.client.token(code, verifier, headers={
+                "DPoP": key.proof("POST", token_url, **extra)})
+            self.assertEqual((status, body["error"]), (400, "use_dpop_nonce"), extra)
+            nonce = h["dpop-nonce"]
+            self.assertRegex(nonce, r"^[A-Za-z0-9_-]{43}$")
+        # The refusals left the code usable; with the issued nonce the proof is accepted.
+        status, _, body = self.client.token(code, verifier, headers={
+            "DPoP": key.proof("POST", token_url, nonce=nonce)})
+        self.assertEqual((status, body.get("token_type")), (200, "DPoP"), body)
+        at = body["access_token"]
+        # Userinfo: 401 use_dpop_nonce with a fresh nonce, then 200 with it.
+        status, h, _ = self.srv.request("GET", USERINFO_PATH, headers={
+            "Authorization": "DPoP " + at, "DPoP": key.proof("GET", userinfo_url, at)})
+        self.assertEqual(status, 401)
+        self.assertTrue(h["www-authenticate"].startswith('DPoP error="use_dpop_nonce"'),
+                        h["www-authenticate"])
+        status, _, _ = self.srv.request("GET", USERINFO_PATH, headers={
+            "Authorization": "DPoP " + at,
+            "DPoP": key.proof("GET", userinfo_url, at, nonce=h["dpop-nonce"])})
+        self.assertEqual(status, 200)
