@@ -15,6 +15,7 @@
 #include "http/response.h"
 #include "jose/jwk.h"
 #include "oauth/clients.h"
+#include "oidc/settings.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/status.h"
@@ -337,6 +338,13 @@ static int import_jwk(json_t *v, int enc, json_t **out)
     if (!json_is_object(v) || !tree_ok(v) || esg_jwk_import(v, 0, &k, &why) != 0)
         return -1;
     esg_jwk_kty kty = esg_jwk_type(k);
+    /* Under FAPI 2.0 a signing key must be usable with PS256 or ES256: one registered for RS256
+     * (or another algorithm) could never authenticate. */
+    const char *alg = esg_jwk_alg(k);
+    if (!enc && alg != NULL && esg_oidc()->fapi2 && !esg_oidc_alg_allowed(alg)) {
+        esg_jwk_free(k);
+        return -1;
+    }
     if (enc ? kty == ESG_JWK_KTY_RSA &&
                   esg_jwk_check_use(k, ESG_JWK_OP_ENCRYPT, "RSA-OAEP-256", &why) == 0
             : (kty == ESG_JWK_KTY_RSA || kty == ESG_JWK_KTY_EC) &&

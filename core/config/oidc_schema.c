@@ -135,7 +135,8 @@ const esp_option esg_oidc_options[] = {
     OPTION(.key = "profile", .type = ESP_OPT_ENUM, .default_text = "default", .choices = profiles,
            .help = "fapi2: the FAPI 2.0 Security Profile for every client: pushed authorization "
                    "requests, PKCE, DPoP-bound access tokens, PS256 or ES256 only (assertions, "
-                   "proofs, tokens), codes of at most 60 s, request_uris of 5 to 600 s."),
+                   "proofs, tokens), codes of at most 60 s, request_uris of less than 600 s, "
+                   "client assertions addressed to the issuer only."),
     OPTION(.key = "require_pkce", .type = ESP_OPT_BOOL, .default_text = "true",
            .help = "Require PKCE (S256) for every client, as OAuth 2.0 Security BCP and FAPI 2.0 "
                    "do; when false, clients opt in with additionalConfig.require_pkce."),

@@ -108,12 +108,19 @@ static void on_client(void *ud, int status, esg_client *client)
     esg_jwt_error jerr = ESG_JWT_ERR_AUDIENCE;
     const char *claim = NULL;
     int rc = ESP_EINVAL;
-    /* The audiences in order: a mismatch of aud tries the next; any other failure is final. */
-    for (size_t i = 0; a->audiences[i] != NULL && jerr == ESG_JWT_ERR_AUDIENCE; i++) {
-        rules.aud = a->audiences[i];
+    /* The audiences in order: a mismatch of aud tries the next; any other failure is final.
+     * FAPI 2.0 (§5.3.2.1) accepts only the issuer, as a string, against audience injection. */
+    const char *issuer_only[] = {S->issuer, NULL};
+    const char *const *audiences = S->fapi2 ? issuer_only : a->audiences;
+    for (size_t i = 0; audiences[i] != NULL && jerr == ESG_JWT_ERR_AUDIENCE; i++) {
+        rules.aud = audiences[i];
         rc = esg_jwt_claims_check(a->claims, &rules, &jerr, &claim);
         if (rc == 0)
             break;
+    }
+    if (rc == 0 && S->fapi2 && !json_is_string(json_object_get(a->claims, "aud"))) {
+        rc = ESP_EINVAL;
+        claim = "aud (profile fapi2: the issuer as a string)";
     }
     const char *sub = json_string_value(json_object_get(a->claims, "sub"));
     const char *jti = json_string_value(json_object_get(a->claims, "jti"));

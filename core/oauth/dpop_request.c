@@ -18,10 +18,14 @@ typedef struct check {
     esg_http_req *req;
     esg_dpop_result res;
     char nonce[48]; /* a nonce being issued */
+    int refuse;     /* the proof lacked a valid nonce: the new one goes with a refusal */
 } check;
 
 static void finish(check *c, int status)
 {
+    /* A store answering EINVAL (a malformed entry) is not a refused proof. */
+    if (status == ESP_EINVAL && c->res.error == ESG_DPOP_ERR_NONE)
+        status = ESP_EINTERNAL;
     c->cb(c->ud, status, 1, &c->res);
     free(c);
 }
@@ -33,7 +37,8 @@ static void on_jti(void *ud, int status, json_t *doc)
     if (status == ESP_EEXIST) {
         c->res.error = ESG_DPOP_ERR_INVALID_PROOF;
         c->res.reason = "the DPoP proof was already used";
-        status = ESP_EINVAL;
+        finish(c, ESP_EINVAL);
+        return;
     }
     finish(c, status);
 }
@@ -61,20 +66,34 @@ static void on_nonce_issued(void *ud, int status, json_t *doc)
 {
     check *c = ud;
     json_decref(doc);
+    if (status != 0 && !c->refuse) {
+        store_jti(c); /* a renewal that failed: the proof is still good */
+        return;
+    }
     if (status != 0) {
         finish(c, status);
         return;
     }
     esg_http_resp_header(c->req, "DPoP-Nonce", c->nonce);
+    if (!c->refuse) {
+        store_jti(c);
+        return;
+    }
     c->res.error = ESG_DPOP_ERR_USE_NONCE;
     finish(c, ESP_EINVAL);
 }
 
-/* RFC 9449 §8: the proof lacks a valid server nonce; a fresh one goes with the refusal. */
+/*
+ * Issues a fresh nonce (RFC 9449 §8) for the response's DPoP-Nonce header: with a refusal when
+ * the proof lacked a valid one (`why` says so), or with an accepted proof whose nonce has used up
+ * half its life (`why` NULL), so that clients renew before theirs expires (§8.2).
+ */
 static void issue_nonce(check *c, const char *why)
 {
-    c->res.reason = why;
-    json_t *m = json_object();
+    c->refuse = why != NULL;
+    if (why != NULL)
+        c->res.reason = why;
+    json_t *m = json_pack("{s:I}", "issued_ms", (json_int_t)esg_wall_ms());
     int rc = esg_random_token(c->nonce, sizeof(c->nonce), 32);
     if (rc == 0)
         rc = m ? esg_kv_json_put("dpop-nonce", c->nonce, m, esg_oidc()->lifetimes.dpop_proof,
@@ -88,7 +107,12 @@ static void issue_nonce(check *c, const char *why)
 static void on_nonce_found(void *ud, int status, json_t *doc)
 {
     check *c = ud;
+    int64_t issued = (int64_t)json_integer_value(json_object_get(doc, "issued_ms"));
     json_decref(doc);
+    if (status == 0 && esg_wall_ms() - issued > esg_oidc()->lifetimes.dpop_proof / 2) {
+        issue_nonce(c, NULL);
+        return;
+    }
     if (status == ESP_ENOTFOUND) {
         issue_nonce(c, "the DPoP nonce is unknown or expired");
         return;

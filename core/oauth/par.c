@@ -27,11 +27,13 @@ typedef struct par {
     char id[ID_LEN + 1];
     char dpop_jkt[ESG_JWK_THUMBPRINT_LEN + 1]; /* of the request's DPoP proof, "" without one */
     int64_t expires_in;                        /* seconds */
+    esg_client *client;                        /* once authenticated */
 } par;
 
 static void par_free(par *p)
 {
     esg_form_free(&p->form);
+    esg_client_unref(p->client);
     free(p);
 }
 
@@ -70,6 +72,70 @@ static void on_stored(void *ud, int status, json_t *doc)
     par_free(p);
 }
 
+/* Validates the pushed parameters and stores them (the client is authenticated, the proof
+ * checked). */
+static void validate(par *p, const esg_client *client)
+{
+    int rc;
+    /* The request is validated now, as /authorize would (RFC 9126 §2.1), so that the client
+     * learns of a mistake from this response and not from its user's browser. The nonce and
+     * id_token_hint are checked when the request is used: a nonce consumed here could not be
+     * used there. */
+    esg_authz_params ap;
+    esg_authz_error err;
+    esg_txn *t = NULL;
+    rc = esg_authz_params_from_form(&p->form, &ap);
+    if (rc == 0 && ap.client_id == NULL && (ap.client_id = strdup(client->id)) == NULL)
+        rc = ESP_ENOMEM;
+    if (rc != 0) {
+        fail_status(p, rc);
+        return;
+    }
+    ap.pushed = 1;
+    /* RFC 9449 §10: a DPoP proof binds the code to its key; a dpop_jkt sent with it must name
+     * the same key. */
+    if (p->dpop_jkt[0] != '\0') {
+        if (ap.dpop_jkt != NULL && strcmp(ap.dpop_jkt, p->dpop_jkt) != 0) {
+            esg_authz_params_clear(&ap);
+            fail(p, 400, "invalid_dpop_proof", "dpop_jkt is not the DPoP proof's key");
+            return;
+        }
+        free(ap.dpop_jkt);
+        if ((ap.dpop_jkt = strdup(p->dpop_jkt)) == NULL) {
+            esg_authz_params_clear(&ap);
+            fail_status(p, ESP_ENOMEM);
+            return;
+        }
+    }
+    rc = esg_authz_check_client(&ap, client, &err);
+    if (rc == 0)
+        rc = esg_authz_build(&ap, client, &t, &err);
+    esg_txn_free(t);
+    if (rc != 0) {
+        esg_authz_params_clear(&ap);
+        if (rc == ESP_EINVAL)
+            fail(p, 400, err.oauth, err.description);
+        else
+            fail_status(p, rc);
+        return;
+    }
+    json_t *params = esg_authz_params_to_stored(&ap);
+    esg_authz_params_clear(&ap);
+    json_t *entry =
+        params ? json_pack("{s:s,s:o}", "client_id", client->id, "params", params) : NULL;
+    const esg_oidc_settings *S = esg_oidc();
+    p->expires_in = S->lifetimes.pushed_request / 1000;
+    rc = entry ? esg_random_token(p->id, sizeof(p->id), 32) : ESP_ENOMEM;
+    if (rc == 0)
+        rc = esg_kv_json_put("par", p->id, entry, S->lifetimes.pushed_request, ESP_KV_NX, on_stored,
+                             p);
+    json_decref(entry);
+    if (rc != 0)
+        fail_status(p, rc);
+}
+
+static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res);
+
 static void on_client_auth(void *ud, int status, esg_client *client, const char *error,
                            const char *description)
 {
@@ -82,66 +148,11 @@ static void on_client_auth(void *ud, int status, esg_client *client, const char 
         fail_status(p, status);
         return;
     }
-    /* The request is validated now, as /authorize would (RFC 9126 §2.1), so that the client
-     * learns of a mistake from this response and not from its user's browser. The nonce and
-     * id_token_hint are checked when the request is used: a nonce consumed here could not be
-     * used there. */
-    esg_authz_params ap;
-    esg_authz_error err;
-    esg_txn *t = NULL;
-    int rc = esg_authz_params_from_form(&p->form, &ap);
-    if (rc == 0 && ap.client_id == NULL && (ap.client_id = strdup(client->id)) == NULL)
-        rc = ESP_ENOMEM;
-    if (rc != 0) {
-        esg_client_unref(client);
-        fail_status(p, rc);
-        return;
-    }
-    ap.pushed = 1;
-    /* RFC 9449 §10: a DPoP proof binds the code to its key; a dpop_jkt sent with it must name
-     * the same key. */
-    if (p->dpop_jkt[0] != '\0') {
-        if (ap.dpop_jkt != NULL && strcmp(ap.dpop_jkt, p->dpop_jkt) != 0) {
-            esg_authz_params_clear(&ap);
-            esg_client_unref(client);
-            fail(p, 400, "invalid_dpop_proof", "dpop_jkt is not the DPoP proof's key");
-            return;
-        }
-        free(ap.dpop_jkt);
-        if ((ap.dpop_jkt = strdup(p->dpop_jkt)) == NULL) {
-            esg_authz_params_clear(&ap);
-            esg_client_unref(client);
-            fail_status(p, ESP_ENOMEM);
-            return;
-        }
-    }
-    rc = esg_authz_check_client(&ap, client, &err);
-    if (rc == 0)
-        rc = esg_authz_build(&ap, client, &t, &err);
-    esg_txn_free(t);
-    if (rc != 0) {
-        esg_authz_params_clear(&ap);
-        esg_client_unref(client);
-        if (rc == ESP_EINVAL)
-            fail(p, 400, err.oauth, err.description);
-        else
-            fail_status(p, rc);
-        return;
-    }
-    json_t *params = esg_authz_params_to_stored(&ap);
-    esg_authz_params_clear(&ap);
-    json_t *entry =
-        params ? json_pack("{s:s,s:o}", "client_id", client->id, "params", params) : NULL;
-    esg_client_unref(client);
-    const esg_oidc_settings *S = esg_oidc();
-    p->expires_in = S->lifetimes.pushed_request / 1000;
-    rc = entry ? esg_random_token(p->id, sizeof(p->id), 32) : ESP_ENOMEM;
-    if (rc == 0)
-        rc = esg_kv_json_put("par", p->id, entry, S->lifetimes.pushed_request, ESP_KV_NX, on_stored,
-                             p);
-    json_decref(entry);
-    if (rc != 0)
-        fail_status(p, rc);
+    p->client = client;
+    /* DPoP after client authentication, so that only known clients make the server store
+     * anything (a proof's jti, a nonce). */
+    if (esg_dpop_request_check(p->req, esg_oidc()->par_endpoint, NULL, NULL, on_dpop, p) != 0)
+        fail_status(p, ESP_ENOMEM);
 }
 
 static void on_dpop(void *ud, int status, int present, const esg_dpop_result *res)
@@ -157,15 +168,7 @@ static void on_dpop(void *ud, int status, int present, const esg_dpop_result *re
     }
     if (present)
         snprintf(p->dpop_jkt, sizeof(p->dpop_jkt), "%s", res->jkt);
-    /* RFC 9126 §2: the PAR endpoint's URL is the audience; eSignet also accepts the token
-     * endpoint's and the issuer. */
-    const esg_oidc_settings *S = esg_oidc();
-    p->audiences[0] = S->par_endpoint;
-    p->audiences[1] = S->token_endpoint;
-    p->audiences[2] = S->issuer;
-    p->audiences[3] = NULL;
-    if (esg_client_auth(&p->form, p->audiences, on_client_auth, p) != 0)
-        fail_status(p, ESP_ENOMEM);
+    validate(p, p->client);
 }
 
 void esg_oauth_par(esg_http_req *req, void *data)
@@ -186,7 +189,14 @@ void esg_oauth_par(esg_http_req *req, void *data)
         fail(p, 400, "invalid_request", "request_uri cannot be pushed");
         return;
     }
-    if (esg_dpop_request_check(req, esg_oidc()->par_endpoint, NULL, NULL, on_dpop, p) != 0)
+    /* RFC 9126 §2: the PAR endpoint's URL is the audience; eSignet also accepts the token
+     * endpoint's and the issuer. */
+    const esg_oidc_settings *S = esg_oidc();
+    p->audiences[0] = S->par_endpoint;
+    p->audiences[1] = S->token_endpoint;
+    p->audiences[2] = S->issuer;
+    p->audiences[3] = NULL;
+    if (esg_client_auth(&p->form, p->audiences, on_client_auth, p) != 0)
         fail_status(p, ESP_ENOMEM);
 }
 

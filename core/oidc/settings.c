@@ -162,9 +162,9 @@ int esg_oidc_settings_load(const esg_config *cfg, esg_config_errors *errors)
         if (S.lifetimes.code > 60000)
             report(errors, cfg, "lifetimes", 0,
                    "under profile fapi2 a code lives at most 60 s:", "code");
-        if (S.lifetimes.pushed_request < 5000)
+        if (S.lifetimes.pushed_request >= 600000)
             report(errors, cfg, "lifetimes", 0,
-                   "under profile fapi2 a request_uri lives 5 to 600 s:", "pushed_request");
+                   "under profile fapi2 a request_uri lives less than 600 s:", "pushed_request");
         if (!esg_oidc_alg_allowed(S.token_signing_alg))
             esg_config_errors_add(errors, esg_yaml_name(cfg->doc), 0, 0,
                                   "keys.token_signing_alg: profile fapi2 allows PS256 or ES256, "

@@ -226,6 +226,13 @@ static void on_entry(void *ud, int status, json_t *doc)
         fail(u, "invalid_token", "the access token is bound to a DPoP key");
         return;
     }
+    if (jkt == NULL && esg_oidc()->fapi2) {
+        /* FAPI 2.0 §5.3.2.1: sender-constrained tokens only (one issued before the switch, or
+         * by an instance without it, is refused). */
+        u->dpop = 1;
+        fail(u, "invalid_token", "the access token is not bound to a DPoP key");
+        return;
+    }
     if (jkt == NULL && u->dpop) {
         fail(u, "invalid_token", "the access token is not bound to a DPoP key");
         return;

@@ -244,10 +244,6 @@ class ClientRequiresDpop(ServerTest):
         self.assertEqual((status, body["token_type"]), (200, "DPoP"), body)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
-
 class DpopNonces(ServerTest):
     """oidc.require_dpop_nonce (RFC 9449 §8, §9; what eSignet does): a proof needs a nonce this
     server issued; the refusal carries a fresh one."""
@@ -258,7 +254,8 @@ class DpopNonces(ServerTest):
         with open(srv.config_path) as f:
             text = f.read()
         with open(srv.config_path, "w") as f:
-            f.write(text.replace("oidc:\n", "oidc:\n  require_dpop_nonce: true\n", 1))
+            f.write(text.replace("oidc:\n", "oidc:\n  require_dpop_nonce: true\n"
+                                 "  lifetimes:\n    dpop_proof: 10s\n", 1))
         return srv
 
     def test_nonce_dance_at_the_token_endpoint_and_userinfo(self):
@@ -288,3 +285,30 @@ class DpopNonces(ServerTest):
             "Authorization": "DPoP " + at,
             "DPoP": key.proof("GET", userinfo_url, at, nonce=h["dpop-nonce"])})
         self.assertEqual(status, 200)
+
+    def test_nonces_are_renewed_before_they_expire(self):
+        key = DpopKey()
+        userinfo_url = self.srv.issuer + USERINFO_PATH
+        code, verifier, *_ = full_login(self.srv, self.client)
+        token_url = self.srv.issuer + TOKEN_PATH
+        _, h, _ = self.client.token(code, verifier, headers={"DPoP": key.proof("POST", token_url)})
+        nonce = h["dpop-nonce"]
+        status, h, body = self.client.token(code, verifier, headers={
+            "DPoP": key.proof("POST", token_url, nonce=nonce)})
+        self.assertEqual(status, 200, body)
+        # A fresh nonce is not replaced on success...
+        self.assertNotIn("dpop-nonce", h)
+        at = body["access_token"]
+        # ...but one past half its life (10 s here) is: the success carries the next one
+        # (RFC 9449 §8.2). The wait is the nonce's age, the thing tested.
+        time.sleep(5.5)
+        status, h, _ = self.srv.request("GET", USERINFO_PATH, headers={
+            "Authorization": "DPoP " + at,
+            "DPoP": key.proof("GET", userinfo_url, at, nonce=nonce)})
+        self.assertEqual(status, 200)
+        self.assertRegex(h.get("dpop-nonce", ""), r"^[A-Za-z0-9_-]{43}$")
+        self.assertNotEqual(h["dpop-nonce"], nonce)
+
+
+if __name__ == "__main__":
+    unittest.main()

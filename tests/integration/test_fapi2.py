@@ -34,19 +34,14 @@ class Fapi2(ServerTest):
     def make_server(cls):
         return fapi2_server()
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.rs256 = Client(cls.srv)
-        except Exception:
-            cls.srv.stop()
-            raise
+    def assertion(self, client=None, **overrides):
+        """A client assertion for this profile: addressed to the issuer only (FAPI 2.0)."""
+        return (client or self.client).assertion(aud=self.srv.issuer, **overrides)
 
-    def push(self, client, params, dpop=None):
+    def push(self, client, params, dpop=None, assertion=None):
         form = dict(params)
         form["client_assertion_type"] = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-        form["client_assertion"] = client.assertion(aud=self.srv.issuer + PAR_PATH)
+        form["client_assertion"] = assertion or self.assertion(client)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         if dpop is not None:
             headers["DPoP"] = dpop.proof("POST", self.srv.issuer + PAR_PATH)
@@ -79,7 +74,7 @@ class Fapi2(ServerTest):
         status, body = self.push(self.client, authz_params(self.client, challenge), dpop=key)
         self.assertEqual(status, 201, body)
         code = self.login(body["request_uri"])
-        status, _, tokens = self.client.token(code, verifier, headers={
+        status, _, tokens = self.client.token(code, verifier, assertion=self.assertion(), headers={
             "DPoP": key.proof("POST", self.srv.issuer + TOKEN_PATH)})
         self.assertEqual(status, 200, tokens)
         self.assertEqual(tokens["token_type"], "DPoP")
@@ -97,22 +92,33 @@ class Fapi2(ServerTest):
         status, body = self.push(self.client, authz_params(
             self.client, None, code_challenge_method=None))
         self.assertEqual((status, body["error"]), (400, "invalid_request"))
-        # RS256 client assertions.
-        status, body = self.push(self.rs256, authz_params(self.rs256, challenge))
+        # Client assertions addressed to anything but the issuer as a string (FAPI 2.0
+        # §5.3.2.1: against audience injection), and signed with RS256.
+        for aud in (self.srv.issuer + PAR_PATH, self.srv.issuer + TOKEN_PATH, [self.srv.issuer]):
+            status, body = self.push(self.client, authz_params(self.client, challenge),
+                                     assertion=self.client.assertion(aud=aud))
+            self.assertEqual((status, body["error"]), (400, "invalid_client"), aud)
+        ps = Client(self.srv, kty="RSA-2048", alg="PS256")
+        ps.alg = "RS256"
+        status, body = self.push(ps, authz_params(ps, challenge))
         self.assertEqual((status, body["error"]), (400, "invalid_client"))
+        # A signing key registered for RS256 is refused at registration.
+        with self.assertRaises(RuntimeError) as e:
+            Client(self.srv)
+        self.assertIn("invalid_public_key", str(e.exception))
         # Tokens without DPoP, and DPoP proofs signed with RS256.
         status, body = self.push(self.client, authz_params(self.client, challenge))
         self.assertEqual(status, 201, body)
         code = self.login(body["request_uri"])
-        status, _, tokens = self.client.token(code, verifier)
+        status, _, tokens = self.client.token(code, verifier, assertion=self.assertion())
         self.assertEqual((status, tokens["error"]), (400, "invalid_dpop_proof"))
         rs = DpopKey(kty="RSA-2048", alg="RS256")
-        status, _, tokens = self.client.token(code, verifier, headers={
+        status, _, tokens = self.client.token(code, verifier, assertion=self.assertion(), headers={
             "DPoP": rs.proof("POST", self.srv.issuer + TOKEN_PATH)})
         self.assertEqual((status, tokens["error"]), (400, "invalid_dpop_proof"))
         # The refused proofs left the code usable.
         key = DpopKey(kty="RSA-2048", alg="PS256")
-        status, _, tokens = self.client.token(code, verifier, headers={
+        status, _, tokens = self.client.token(code, verifier, assertion=self.assertion(), headers={
             "DPoP": key.proof("POST", self.srv.issuer + TOKEN_PATH)})
         self.assertEqual((status, tokens.get("token_type")), (200, "DPoP"), tokens)
 
@@ -130,9 +136,11 @@ class Fapi2Configuration(unittest.TestCase):
         code, _, err = self.check(fapi2_server("  lifetimes:\n    code: 2m\n"))
         self.assertNotEqual(code, 0)
         self.assertIn("code lives at most 60 s", err)
-        code, _, err = self.check(fapi2_server("  lifetimes:\n    pushed_request: 2s\n"))
+        code, _, err = self.check(fapi2_server("  lifetimes:\n    pushed_request: 600s\n"))
         self.assertNotEqual(code, 0)
-        self.assertIn("request_uri lives 5 to 600 s", err)
+        self.assertIn("request_uri lives less than 600 s", err)
+        code, _, err = self.check(fapi2_server("  lifetimes:\n    pushed_request: 599s\n"))
+        self.assertEqual(code, 0, err)
         code, _, err = self.check(fapi2_server(keys="keys:\n  token_signing_alg: RS256\n"))
         self.assertNotEqual(code, 0)
         self.assertIn('profile fapi2 allows PS256 or ES256, not "RS256"', err)
