@@ -200,8 +200,8 @@ static void on_timer_closed(uv_handle_t *h)
     /* The call counts as pending until it is freed, so a drain that waits for zero never closes
      * a loop that still has this call's tasks or timer. */
     atomic_fetch_sub(&c->inst->pending, 1);
-    esg_instance_reap(c->inst);
     atomic_fetch_sub(&pending_total, 1);
+    esg_instance_release(c->inst);
     esg_arena_free(&c->arena);
     esg_arena_free(&c->result_arena);
     free(c);
@@ -421,6 +421,7 @@ int esg_call_timeout(struct esp_instance *inst, int op, const void *req, int64_t
     atomic_init(&c->plugin_done, 0);
     uv_timer_init(&home->uv, &c->timer);
     c->timer.data = c;
+    atomic_fetch_add(&inst->refs, 1);
     atomic_fetch_add(&inst->pending, 1);
     atomic_fetch_add(&pending_total, 1);
     atomic_fetch_add_explicit(&inst->stats[op].calls, 1, memory_order_relaxed);

@@ -220,6 +220,7 @@ int esg_instance_create(esg_cap *cap, const char *name, json_t *config, int64_t 
         rc = ESP_ENOMEM;
         goto fail;
     }
+    atomic_init(&inst->refs, 1);
     inst->kind = cap->kind;
     inst->cap = cap;
     inst->config = config;
@@ -270,18 +271,14 @@ static void destroy_instances(struct esp_instance *i)
     free(i->name);
     i->config = NULL;
     i->name = NULL;
-    /* A call whose deadline timer is still closing refers to this struct: the last one frees
-     * it. `dead` is set before `pending` is read, and a finishing call decrements `pending`
-     * before it reads `dead`, so at least one side sees the other; `reaped` picks one. */
-    atomic_store(&i->dead, 1);
-    if (atomic_load(&i->pending) == 0 && atomic_exchange(&i->reaped, 1) == 0)
-        free(i);
+    /* A call whose deadline timer is still closing holds a reference: the last one frees it. */
+    esg_instance_release(i);
 }
 
-void esg_instance_reap(struct esp_instance *inst)
+void esg_instance_release(struct esp_instance *inst)
 {
-    if (atomic_load(&inst->pending) == 0 && atomic_load(&inst->dead) &&
-        atomic_exchange(&inst->reaped, 1) == 0)
+    /* Nothing may touch `inst` after its own decrement but the one that reached zero. */
+    if (atomic_fetch_sub(&inst->refs, 1) == 1)
         free(inst);
 }
 

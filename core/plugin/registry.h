@@ -66,10 +66,10 @@ struct esp_instance {
     int blocking;            /* operations run on the worker pool */
     int64_t timeout_ms;      /* call deadline */
     _Atomic int64_t pending; /* calls started and not yet completed by the plugin */
-    /* Set by esg_plugins_shutdown() when calls were still pending: the last call to finish
-     * frees this struct (esg_instance_reap()), whichever of the two gets `reaped` first. */
-    _Atomic int dead;
-    _Atomic int reaped;
+    /* References to this struct: one of the registry until esg_plugins_shutdown(), and one per
+     * call until its deadline timer has closed. The last to let go frees it
+     * (esg_instance_release()), so a call finishing after shutdown never touches freed memory. */
+    _Atomic int64_t refs;
     esg_op_stats stats[ESG_OP_COUNT];
     struct esp_instance *next;
 };
@@ -120,11 +120,8 @@ int esg_instance_create(esg_cap *cap, const char *name, json_t *config, int64_t 
                         struct esp_instance **out, esg_buf *err);
 /* The instance of `kind` named `name`, or NULL. */
 struct esp_instance *esg_instance_find(int kind, const char *name);
-/*
- * Called when a call of `inst` has finished and dropped its count: frees the struct of an
- * instance that shutdown has already destroyed, once nothing refers to it any more. [any]
- */
-void esg_instance_reap(struct esp_instance *inst);
+/* Drops one reference to `inst` (see `refs`); the last one frees the struct. [any] */
+void esg_instance_release(struct esp_instance *inst);
 /* The first instance of `kind` in configuration order, or NULL. */
 struct esp_instance *esg_instance_first(int kind);
 /* All instances, in creation order, for iteration with ->next. */
