@@ -129,7 +129,8 @@ struct esp_instance *esg_instances_first(void);
 
 /*
  * Destroys every instance (in reverse creation order), calls fini() of every plugin and unloads
- * them. Every call must have completed. [init]
+ * them. Every call must have been answered (the plugin's code goes away); a call whose deadline
+ * timer is still closing keeps its instance's handle valid until it has. [init]
  */
 void esg_plugins_shutdown(void);
 
