@@ -18,11 +18,13 @@
 
 #include "keys/keys.h"
 #include "plugin/call.h"
+#include "plugin/host.h"
 #include "plugin/registry.h"
 #include "runtime/bootstrap.h"
 #include "runtime/loop.h"
 #include "runtime/server.h"
 #include "runtime/version.h"
+#include "runtime/workers.h"
 #include "util/clock.h"
 #include "util/log.h"
 #include "util/status.h"
@@ -50,10 +52,83 @@ static int tool_done(void *arg)
     return ((tool *)arg)->done;
 }
 
+/* Bounded: every call has a deadline timer on this loop, which answers it when the plugin does
+ * not. */
 static void run_until(esg_loop *loop, tool *t)
 {
     while (!tool_done(t))
         uv_run(&loop->uv, UV_RUN_ONCE);
+}
+
+/*
+ * A tool's loop, on the heap: worker threads post the completions of blocking jobs to it, so
+ * when a job outlives the tool's wait the loop is kept (here, reachable) until the process ends.
+ */
+static esg_loop *kept_loop;
+
+static esg_loop *tool_loop_open(void)
+{
+    esg_loop *loop = calloc(1, sizeof(*loop));
+    if (loop == NULL || esg_loop_init(loop, 0) != 0) {
+        free(loop);
+        fprintf(stderr, "esignetd: cannot start an event loop\n");
+        return NULL;
+    }
+    esg_loop_set_current(loop);
+    return loop;
+}
+
+static int work_left(void)
+{
+    return esg_calls_pending() > 0 || esg_workers_outstanding() > 0;
+}
+
+static void on_wait_over(uv_timer_t *timer)
+{
+    *(int *)timer->data = 1;
+}
+
+/*
+ * Ends a tool's loop. A call may have started work in passing that outlives it (a key listing
+ * starts a scheduled key update on the worker pool): the loop runs until that work has finished
+ * and its completion has run, for at most `wait_ms`; the worker pool stops before the loop goes,
+ * since its threads post to the loop. Returns 0, or ESP_ETIMEDOUT, with a message, when work
+ * was still running: it is left behind, and so is the loop.
+ */
+static int tool_loop_close(esg_loop *loop, int64_t wait_ms)
+{
+    int over = 0;
+    uv_timer_t timer;
+    uv_timer_init(&loop->uv, &timer);
+    timer.data = &over;
+    uv_timer_start(&timer, on_wait_over, (uint64_t)(wait_ms > 0 ? wait_ms : 0), 0);
+    while (work_left() && !over)
+        uv_run(&loop->uv, UV_RUN_ONCE);
+    int left = work_left();
+    uv_close((uv_handle_t *)&timer, NULL);
+    esg_host_close_timers(loop);
+    esg_loop_close_handles(loop);
+    if (left) {
+        fprintf(stderr,
+                "esignetd: %lld plugin calls and %lld blocking jobs still running after %lld ms "
+                "(plugins.call_timeout); exiting without them\n",
+                (long long)esg_calls_pending(), (long long)esg_workers_outstanding(),
+                (long long)wait_ms);
+        /* A moment for the idle threads to leave; the busy ones are left running. */
+        esg_workers_stop_within(100);
+        /* Only the closing handles run: an abandoned call's deadline timer may be pending. */
+        uv_run(&loop->uv, UV_RUN_NOWAIT);
+        kept_loop = loop;
+        esg_loop_set_current(NULL);
+        return ESP_ETIMEDOUT;
+    }
+    /* No job is left, so the threads are idle and stop at once. */
+    esg_workers_stop();
+    uv_run(&loop->uv, UV_RUN_DEFAULT);
+    esg_loop_destroy(loop);
+    free(loop);
+    esg_loop_set_current(NULL);
+    return 0;
 }
 
 static void on_rotated(void *ud, int status, const char *code, const void *result)
@@ -101,37 +176,33 @@ static int rotate_keys(esg_app *app, const char *store_name, const char *alg)
                 store_name ? " named " : "", store_name ? store_name : "");
         return ESP_ENOTFOUND;
     }
-    esg_loop loop;
-    if (esg_loop_init(&loop, 0) != 0)
+    esg_loop *loop = tool_loop_open();
+    if (loop == NULL)
         return ESP_EINTERNAL;
-    esg_loop_set_current(&loop);
     tool t = {0, 0, ESG_BUF_INIT};
     esp_rotate_request req = {sizeof(req), {alg ? alg : "", alg ? strlen(alg) : 0}};
     /* Key generation may take seconds (RSA 4096); the instance's call deadline is for requests. */
     int rc = esg_call_timeout(ks, ESG_OP_ROTATE, &req, 120000, on_rotated, &t);
     if (rc == 0) {
-        run_until(&loop, &t);
+        run_until(loop, &t);
         rc = t.status;
     }
     if (rc == 0) {
         t.done = 0;
         rc = esg_call(ks, ESG_OP_KEYS, NULL, on_listed, &t);
         if (rc == 0) {
-            run_until(&loop, &t);
+            run_until(loop, &t);
             rc = t.status;
         }
     }
-    if (rc == 0)
+    if (rc != 0)
+        fprintf(stderr, "rotation failed: %s\n", esg_strerror(rc));
+    int closed = tool_loop_close(loop, app->cfg->plugins.call_timeout_ms);
+    if (rc == 0 && closed == 0)
         printf("key store %s rotated%s%s; keys now:\n%s", ks->name, alg ? " for " : "",
                alg ? alg : "", t.out.data ? t.out.data : "");
-    else
-        fprintf(stderr, "rotation failed: %s\n", esg_strerror(rc));
     esg_buf_free(&t.out);
-    esg_loop_close_handles(&loop);
-    uv_run(&loop.uv, UV_RUN_DEFAULT);
-    esg_loop_destroy(&loop);
-    esg_loop_set_current(NULL);
-    return rc;
+    return rc != 0 ? rc : closed;
 }
 
 static int sign_jwt(esg_app *app, const char *claims_text, const char *alg, const char *typ)
@@ -148,30 +219,26 @@ static int sign_jwt(esg_app *app, const char *claims_text, const char *alg, cons
         json_object_set_new(claims, "iat", json_integer(esg_wall_s()));
     if (json_object_get(claims, "iss") == NULL)
         json_object_set_new(claims, "iss", json_string(app->cfg->issuer));
-    esg_loop loop;
-    if (esg_loop_init(&loop, 0) != 0) {
+    esg_loop *loop = tool_loop_open();
+    if (loop == NULL) {
         json_decref(claims);
         return ESP_EINTERNAL;
     }
-    esg_loop_set_current(&loop);
     tool t = {0, 0, ESG_BUF_INIT};
     int rc = esg_keys_sign_jwt(alg ? alg : app->cfg->keys.token_signing_alg, typ ? typ : "JWT",
                                claims, on_signed, &t);
     if (rc == 0) {
-        run_until(&loop, &t);
+        run_until(loop, &t);
         rc = t.status;
     }
-    if (rc == 0)
-        printf("%s\n", t.out.data);
-    else
+    if (rc != 0)
         fprintf(stderr, "signing failed: %s\n", esg_strerror(rc));
-    esg_buf_free(&t.out);
     json_decref(claims);
-    esg_loop_close_handles(&loop);
-    uv_run(&loop.uv, UV_RUN_DEFAULT);
-    esg_loop_destroy(&loop);
-    esg_loop_set_current(NULL);
-    return rc;
+    int closed = tool_loop_close(loop, app->cfg->plugins.call_timeout_ms);
+    if (rc == 0 && closed == 0)
+        printf("%s\n", t.out.data);
+    esg_buf_free(&t.out);
+    return rc != 0 ? rc : closed;
 }
 
 int main(int argc, char **argv)

@@ -249,15 +249,18 @@ void esg_bootstrap_teardown(esg_app *app)
     esg_oidc_settings_free();
     esg_store_configure(NULL, NULL, NULL);
     esg_keys_reset();
-    /* The pool first: its jobs run plugin code and must finish before instances go. */
+    /* The pool first: its jobs run plugin code and must finish before instances go. (A caller
+     * that stopped it with a bound already has; threads it left running are counted below.) */
     if (app->workers_started)
         esg_workers_stop();
-    /* A call a plugin never completed may still complete from the plugin's own thread: its
-     * instance and code must stay, so the plugins are left loaded (a leak, not a crash). */
-    if (esg_calls_pending() > 0)
+    /* A call a plugin never completed may still complete from the plugin's own thread, and a
+     * worker thread left running still runs plugin code: their instances and code must stay, so
+     * the plugins are left loaded (a leak, not a crash). */
+    if (esg_calls_pending() > 0 || esg_workers_alive() > 0)
         esg_logf(ESP_LOG_ERROR, "server.plugins_kept",
-                 "%lld plugin calls never completed; plugins are not unloaded",
-                 (long long)esg_calls_pending());
+                 "%lld plugin calls never completed, %d worker threads still busy; plugins are "
+                 "not unloaded",
+                 (long long)esg_calls_pending(), esg_workers_alive());
     else
         esg_plugins_shutdown();
     if (app->listen_specs != NULL) {

@@ -550,9 +550,10 @@ static void teardown(void)
 {
     esg_keys_on_rotation(NULL);
     /* Blocking jobs still queued run now; their completions reach closed loops and are dropped.
-     * The pool must be gone before the loops' memory, which its threads post to. */
-    esg_workers_stop();
-    int abandoned = esg_calls_pending() > 0;
+     * The pool must be gone before the loops' memory, which its threads post to: a job still
+     * running after the shutdown timeout is left behind, and so is that memory. */
+    int abandoned = esg_workers_stop_within(S.s->shutdown_timeout_ms) != 0;
+    abandoned |= esg_calls_pending() > 0;
     for (int i = 0; S.loops != NULL && i < S.n_loops; i++) {
         loop_ctx *lc = &S.loops[i];
         for (size_t f = 0; f < lc->n_fds; f++) {

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include <esignet/plugin.h>
 
@@ -14,6 +15,7 @@ static esg_work *head, *tail;
 static pthread_t *threads;
 static int n_threads;
 static int stopping;
+static int alive; /* threads that have not left worker_main(), abandoned ones included */
 static _Atomic int64_t queued;
 static _Atomic int64_t outstanding; /* submitted and whose `done` has not run yet */
 
@@ -37,6 +39,7 @@ static void *worker_main(void *arg)
             pthread_cond_wait(&cv, &mu);
         esg_work *w = head;
         if (w == NULL) {
+            alive--;
             pthread_mutex_unlock(&mu);
             break;
         }
@@ -65,7 +68,13 @@ int esg_workers_start(int n)
     /* Jobs whose `done` was dropped at a previous shutdown never come back; start from zero. */
     atomic_store(&outstanding, 0);
     for (n_threads = 0; n_threads < n; n_threads++) {
+        pthread_mutex_lock(&mu);
+        alive++;
+        pthread_mutex_unlock(&mu);
         if (pthread_create(&threads[n_threads], NULL, worker_main, NULL) != 0) {
+            pthread_mutex_lock(&mu);
+            alive--;
+            pthread_mutex_unlock(&mu);
             esg_workers_stop();
             return ESP_EINTERNAL;
         }
@@ -101,17 +110,54 @@ int esg_workers_submit(esg_work *w)
     return 0;
 }
 
-void esg_workers_stop(void)
+int esg_workers_stop_within(int64_t ms)
 {
     pthread_mutex_lock(&mu);
+    if (threads == NULL) {
+        pthread_mutex_unlock(&mu);
+        return 0;
+    }
     stopping = 1;
     pthread_cond_broadcast(&cv);
+    /* Polled: this runs once, at the end, and a job may hold a thread for as long as it likes. */
+    int left = 0;
+    if (ms >= 0) {
+        uint64_t deadline = uv_hrtime() + (uint64_t)ms * 1000000u;
+        while (alive > 0 && uv_hrtime() < deadline) {
+            pthread_mutex_unlock(&mu);
+            nanosleep(&(struct timespec){0, 2000000L}, NULL);
+            pthread_mutex_lock(&mu);
+        }
+        left = alive;
+    }
     pthread_mutex_unlock(&mu);
-    for (int i = 0; i < n_threads; i++)
-        pthread_join(threads[i], NULL);
+    for (int i = 0; i < n_threads; i++) {
+        if (left == 0)
+            pthread_join(threads[i], NULL);
+        else
+            pthread_detach(threads[i]);
+    }
     free(threads);
     threads = NULL;
     n_threads = 0;
+    if (left > 0)
+        esg_logf(ESP_LOG_WARN, "workers.abandoned",
+                 "%d plugin worker threads still running after %lld ms; left running", left,
+                 (long long)ms);
+    return left == 0 ? 0 : ESP_ETIMEDOUT;
+}
+
+void esg_workers_stop(void)
+{
+    esg_workers_stop_within(-1);
+}
+
+int esg_workers_alive(void)
+{
+    pthread_mutex_lock(&mu);
+    int n = alive;
+    pthread_mutex_unlock(&mu);
+    return n;
 }
 
 int64_t esg_workers_queued(void)

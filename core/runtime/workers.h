@@ -32,6 +32,16 @@ int esg_workers_submit(esg_work *w);
  * still open; posts to closed loops are dropped. [init]
  */
 void esg_workers_stop(void);
+/*
+ * The same with a bound: waits at most `ms` for the threads to finish their jobs. Returns 0 when
+ * they all did (and were joined), or ESP_ETIMEDOUT: then the busy threads are left running,
+ * detached, and may still post to their jobs' loops, whose memory must therefore stay. A later
+ * esg_workers_stop() returns at once. [init]
+ */
+int esg_workers_stop_within(int64_t ms);
+/* Worker threads still running, those left running by esg_workers_stop_within() included: while
+ * any is, plugin code may run and plugins must stay loaded. [any] */
+int esg_workers_alive(void);
 /* Jobs queued and not yet started, for metrics. [any] */
 int64_t esg_workers_queued(void);
 /* Jobs submitted whose `done` has not run yet: the drain at shutdown waits for 0. [any] */

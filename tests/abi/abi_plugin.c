@@ -14,18 +14,26 @@
 
 typedef struct inst {
     const esp_host *host;
+    esp_instance *self;
+    long job_ms;      /* background variant: how long the job a key listing starts runs */
+    _Atomic int busy; /* background variant: that job is running */
 } inst;
 
 static esp_status create(const esp_host *host, esp_instance *self, void *state,
                          const esp_value *config, void **out)
 {
-    (void)self;
     (void)state;
-    (void)config;
     inst *i = calloc(1, sizeof(*i));
     if (i == NULL)
         return ESP_ENOMEM;
     i->host = host;
+    i->self = self;
+    /* The background variant reads its job's duration in milliseconds from `label`. */
+    esp_str label = host->value_str(host->value_get(config, "label"));
+    char text[32] = "";
+    if (label.ptr != NULL && label.len < sizeof(text))
+        memcpy(text, label.ptr, label.len);
+    i->job_ms = strtol(text, NULL, 10);
     *out = i;
     return 0;
 }
@@ -35,11 +43,38 @@ static void destroy(void *p)
     free(p);
 }
 
+#if defined(VARIANT_BACKGROUND)
+/* Like keystore-file's scheduled key update: work a key listing starts in passing, on the worker
+ * pool, that may outlive the call (and a command line tool's answer). */
+static void background_work(void *ud)
+{
+    inst *i = ud;
+    struct timespec ts = {i->job_ms / 1000, (i->job_ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static void background_done(void *ud)
+{
+    inst *i = ud;
+    i->host->log(i->self, ESP_LOG_INFO, "background job done");
+    atomic_store(&i->busy, 0);
+}
+#endif
+
 static esp_status keys(void *p, esp_call *call)
 {
     inst *i = p;
+#if defined(VARIANT_BACKGROUND)
+    if (!atomic_exchange(&i->busy, 1) &&
+        i->host->submit_blocking(i->self, background_work, background_done, i) != 0)
+        atomic_store(&i->busy, 0);
+    /* A kid sign() answers. */
+    esp_str kid = ESP_STR_LIT("sync");
+#else
+    esp_str kid = ESP_STR_LIT("k1");
+#endif
     esp_key_info k = {sizeof(k),
-                      ESP_STR_LIT("k1"),
+                      kid,
                       ESP_STR_LIT("ES256"),
                       ESP_STR_LIT("sig"),
                       ESP_STR_LIT("{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"AA\",\"y\":\"AA\"}"),

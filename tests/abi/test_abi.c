@@ -5,10 +5,12 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -305,6 +307,64 @@ static void test_blocking_calls_that_timed_out_do_not_run(void **state)
     assert_int_equal(test_loop_finish(&loop), 0);
 }
 
+/* A blocking job that runs until the test releases it. */
+typedef struct held_job {
+    esg_work work;
+    _Atomic int release;
+    int done;
+} held_job;
+
+static void held_work(esg_work *w)
+{
+    held_job *j = (held_job *)w;
+    while (!atomic_load(&j->release))
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+}
+
+static void held_done(esg_work *w)
+{
+    ((held_job *)w)->done = 1;
+}
+
+static int held_job_done(void *arg)
+{
+    return ((held_job *)arg)->done;
+}
+
+/*
+ * Stopping the pool with a bound returns when a job outlives it, and leaves that job's thread
+ * running (a command line tool must not hang at exit on a stuck job); the job's completion still
+ * reaches its loop, which the caller kept.
+ */
+static void test_bounded_stop_leaves_a_stuck_job_running(void **state)
+{
+    (void)state;
+    assert_int_equal(esg_loop_init(&loop, 0), 0);
+    esg_loop_set_current(&loop);
+    assert_int_equal(esg_workers_start(2), 0);
+    held_job job;
+    memset(&job, 0, sizeof(job));
+    job.work.work = held_work;
+    job.work.done = held_done;
+    assert_int_equal(esg_workers_submit(&job.work), 0);
+    uint64_t started = uv_hrtime();
+    assert_int_equal(esg_workers_stop_within(50), ESP_ETIMEDOUT);
+    assert_true(uv_hrtime() - started < UINT64_C(5000000000));
+    assert_true(esg_workers_alive() >= 1);
+    /* Nothing is left to stop or join. */
+    esg_workers_stop();
+    atomic_store(&job.release, 1);
+    run_until(held_job_done, &job);
+    for (int i = 0; i < 10000 && esg_workers_alive() > 0; i++)
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+    assert_int_equal(esg_workers_alive(), 0);
+    /* Without a job the bound is not reached: the threads are joined. */
+    assert_int_equal(esg_workers_start(2), 0);
+    assert_int_equal(esg_workers_stop_within(10000), 0);
+    assert_int_equal(esg_workers_alive(), 0);
+    assert_int_equal(test_loop_finish(&loop), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_shutdown_while_a_call_is_closing, setup_good,
                                         teardown_good),
         cmocka_unit_test(test_blocking_calls_that_timed_out_do_not_run),
+        cmocka_unit_test(test_bounded_stop_leaves_a_stuck_job_running),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,6 +206,10 @@ class Shutdown(unittest.TestCase):
 
 
 class CommandLine(unittest.TestCase):
+    def assert_no_sanitizer_report(self, err):
+        self.assertNotIn("Sanitizer", err)
+        self.assertNotIn("runtime error:", err)
+
     def test_failed_start_exits_cleanly(self):
         from harness import BASE_CONFIG
         # 192.0.2.1 (TEST-NET-1) is not an address of this machine: binding it fails after the
@@ -216,8 +220,7 @@ class CommandLine(unittest.TestCase):
             code, out, err = run_cli(["--config", srv.config_path], timeout=60)
             self.assertEqual(code, 1, err)
             self.assertIn("cannot listen on 192.0.2.1:0", err)
-            self.assertNotIn("AddressSanitizer", err)
-            self.assertNotIn("runtime error", err)
+            self.assert_no_sanitizer_report(err)
         finally:
             srv.stop()
 
@@ -308,6 +311,55 @@ class CommandLine(unittest.TestCase):
                 kid = sign(srv)
             self.assertNotIn(kid, old)
             self.assertIn(kid, {k["kid"] for k in published["keys"]})
+
+    # A key store may start work in passing when it lists its keys (keystore-file starts a due
+    # key update on the worker pool). The command line tools wait for that work, within the call
+    # timeout, on a loop that takes its completion. They used to free their loop first: the
+    # worker then posted to freed memory, and the tool hung at exit (once beside a rotating
+    # server, in test_scheduled_rotation_publishes_the_next_key_before_it_signs).
+    def background_store(self, job_ms, call_timeout):
+        """A server directory whose key store (an ABI test plugin) starts a blocking job of
+        job_ms milliseconds whenever it lists its keys."""
+        from harness import BASE_CONFIG
+        build = os.environ.get("ESG_BUILD_DIR", os.path.join(SOURCE_DIR, "build"))
+        plugin = os.path.join(build, "tests", "abi", "plugins", "abi_background.so")
+        self.assertTrue(os.path.exists(plugin), plugin)
+        config = BASE_CONFIG[:BASE_CONFIG.index("key_stores:")]
+        config = config.replace("load: [keystore-file, storage-sqlite]",
+                                'load: [storage-sqlite, "%s"]' % plugin)
+        config = config.replace("call_timeout: 30s", "call_timeout: " + call_timeout)
+        config += ('key_stores:\n  - name: main\n    type: test\n    options:\n'
+                   '      label: "%d"\n' % job_ms)
+        return Server(config_text=config)
+
+    def sign_with(self, srv):
+        return run_cli(["--config", srv.config_path, "--sign-jwt", '{"sub":"a"}', "--alg", "ES256"],
+                       timeout=60)
+
+    def test_sign_jwt_waits_for_work_its_key_listing_started(self):
+        srv = self.background_store(1500, "30s")
+        try:
+            code, out, err = self.sign_with(srv)
+            self.assertEqual(code, 0, err)
+            self.assertEqual(len(out.strip().split(".")), 3, out)
+            self.assertIn("background job done", err)
+            self.assert_no_sanitizer_report(err)
+        finally:
+            srv.stop()
+
+    def test_sign_jwt_gives_up_on_work_that_outlives_the_call_timeout(self):
+        srv = self.background_store(600000, "2s")
+        try:
+            started = time.monotonic()
+            code, out, err = self.sign_with(srv)
+            self.assertLess(time.monotonic() - started, 30)
+            self.assertEqual(code, 1, err)
+            self.assertEqual(out, "")
+            self.assertIn("1 blocking jobs still running after 2000 ms (plugins.call_timeout); "
+                          "exiting without them", err)
+            self.assert_no_sanitizer_report(err)
+        finally:
+            srv.stop()
 
 if __name__ == "__main__":
     unittest.main()
