@@ -5,7 +5,7 @@
  *   keys.json     the key list: kid, alg, use, created_at, activates_at, retired_at, expires_at
  *   <kid>.pem     one private key each (PKCS#8, mode 0600; encrypted when `passphrase` is set)
  *   .lock         flock()ed while the list is rewritten, so the server and the rotation command
- *                 never interleave their writes
+ *                 never interleave their writes; an update waits at most 30 s for it
  *
  * One active key per algorithm signs. A scheduled rotation (a key older than `rotate_after`)
  * adds the next key `publish_ahead` before it starts signing, so relying parties see it in the
@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <esignet/plugin.h>
@@ -287,17 +288,47 @@ static int read_list(const ks *s, key *keys, size_t *n, struct timespec *mtime)
     return rc;
 }
 
-static int lock_dir(const ks *s)
+/* How long update_keys() waits for another process (a server, the rotation command) to finish
+ * its own update: far longer than generating and writing keys takes. */
+#define LOCK_WAIT_MS 30000
+
+/* Takes the directory lock, waiting at most LOCK_WAIT_MS: sets *fd, returns 0, ESP_ETIMEDOUT
+ * or ESP_EIO. */
+static int lock_dir(const ks *s, int *fd)
 {
     char path[4096];
     if (path_of(s, ".lock", path, sizeof(path)) != 0)
-        return -1;
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
-        close(fd);
-        fd = -1;
+        return ESP_EIO;
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (*fd < 0) {
+        s->host->log(s->self, ESP_LOG_ERROR, "%s: %s", path, strerror(errno));
+        return ESP_EIO;
     }
-    return fd;
+    /* Polled: flock() itself cannot time out, and a holder that hangs must not hang us too. */
+    int64_t deadline = s->host->now_ms() + LOCK_WAIT_MS;
+    long pause_ms = 1;
+    while (flock(*fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        int rc = 0;
+        if (err != EWOULDBLOCK && err != EINTR) {
+            s->host->log(s->self, ESP_LOG_ERROR, "%s: cannot lock: %s", path, strerror(err));
+            rc = ESP_EIO;
+        } else if (s->host->now_ms() >= deadline) {
+            s->host->log(s->self, ESP_LOG_ERROR,
+                         "%s: another process has held the key directory lock for %d s; not "
+                         "waiting longer",
+                         path, LOCK_WAIT_MS / 1000);
+            rc = ESP_ETIMEDOUT;
+        }
+        if (rc != 0) {
+            close(*fd);
+            *fd = -1;
+            return rc;
+        }
+        nanosleep(&(struct timespec){0, pause_ms * 1000000L}, NULL);
+        pause_ms = pause_ms < 50 ? pause_ms * 2 : 50;
+    }
+    return 0;
 }
 
 static void unlock_dir(int fd)
@@ -380,14 +411,15 @@ static void retire(const ks *s, key *k, int64_t at)
 static int update_keys(ks *s, const char *force_alg, key *out, size_t *n_out,
                        struct timespec *mtime)
 {
-    int fd = lock_dir(s);
-    if (fd < 0)
-        return ESP_EIO;
+    int fd = -1;
+    int rc = lock_dir(s, &fd);
+    if (rc != 0)
+        return rc;
     key keys[MAX_KEYS];
     size_t n = 0;
     int changed = 0;
     int64_t now = s->host->wall_ms() / 1000;
-    int rc = read_list(s, keys, &n, mtime);
+    rc = read_list(s, keys, &n, mtime);
     if (rc != 0)
         goto out;
     /* Forget keys whose retention is over, and delete their files. */

@@ -361,5 +361,25 @@ class CommandLine(unittest.TestCase):
         finally:
             srv.stop()
 
+    def test_key_update_gives_up_on_a_directory_lock_held_too_long(self):
+        import fcntl
+        srv = Server()
+        try:
+            keys = os.path.join(srv.tmp, "keys")
+            os.mkdir(keys, 0o700)
+            with open(os.path.join(keys, ".lock"), "w") as lock:
+                # Another process holding the lock and never letting go.
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                started = time.monotonic()
+                code, out, err = run_cli(["--config", srv.config_path, "--sign-jwt", '{"sub":"a"}'],
+                                         timeout=90)
+                self.assertLess(time.monotonic() - started, 60)
+            self.assertEqual(code, 1, err)
+            self.assertIn("another process has held the key directory lock for 30 s", err)
+            self.assertIn("operation timed out", err)
+            self.assert_no_sanitizer_report(err)
+        finally:
+            srv.stop()
+
 if __name__ == "__main__":
     unittest.main()
