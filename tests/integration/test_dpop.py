@@ -12,6 +12,7 @@ import time
 import unittest
 import urllib.parse
 
+from harness import read_response
 from oidc_helpers import Browser, Client, OidcServer, full_login, jose, jwt_parts, pkce
 from test_oidc_features import ServerTest
 from test_par import authz_params, login_from_page, push
@@ -164,6 +165,30 @@ class Dpop(ServerTest):
         self.assertEqual(self.tokens(proof=proof)[0], 200)
         status, _, body = self.tokens(proof=proof)
         self.assertEqual((status, body["error"]), (400, "invalid_dpop_proof"))
+
+    def test_two_dpop_headers_are_refused(self):
+        # RFC 9449 §4.3 point 1: exactly one DPoP header; http.client cannot repeat a header,
+        # so the request is written by hand.
+        code, verifier, *_ = full_login(self.srv, self.client)
+        form = urllib.parse.urlencode({
+            "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
+            "redirect_uri": self.client.redirect_uri,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": self.client.assertion()}).encode()
+        proofs = [self.key.proof("POST", self.token_url) for _ in range(2)]
+        head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                "application/x-www-form-urlencoded\r\nContent-Length: %d\r\nDPoP: %s\r\n"
+                "DPoP: %s\r\nConnection: close\r\n\r\n" % (TOKEN_PATH, len(form), *proofs))
+        sock = self.srv.connect()
+        try:
+            sock.sendall(head.encode() + form)
+            status, h, body = read_response(sock)
+        finally:
+            sock.close()
+        self.assertEqual((status, json.loads(body)["error"]), (400, "invalid_dpop_proof"))
+        # The code was not touched: one proof redeems it.
+        status, _, body = self.tokens(key=self.key, code_verifier=(code, verifier))
+        self.assertEqual((status, body.get("token_type")), (200, "DPoP"), body)
 
     def test_code_bound_at_the_authorization_request(self):
         # dpop_jkt at /authorize (RFC 9449 §10): the code needs a proof of that key.
